@@ -1,0 +1,422 @@
+// One AMQP channel: content assembly for publishes, consumers and the deliveries they are owed,
+// delivery tags and acknowledgements, prefetch, publisher confirms and transactions. Method
+// handlers for each class live in handlers/; this file owns the state they share.
+import type { User } from '../auth/users.js';
+import { notFound, accessRefused, preconditionFailed, rname, unexpectedFrame, frameError } from '../errors.js';
+import type { Exchange } from '../core/exchange/index.js';
+import { Message } from '../core/message.js';
+import type { ConsumerSink, Queue, QueueEntry } from '../core/queue/queue.js';
+import type { VHost } from '../core/vhost.js';
+import type { FieldTable } from '../protocol/field-value.js';
+import { PROPERTY_FLAGS } from '../protocol/generated/properties.js';
+import { type AnyMethod, type BasicPublish, M } from '../protocol/generated/methods.js';
+import type { Connection } from './connection.js';
+import { REPLY_PREFIX, REPLY_QUEUE, type ReplyTarget } from './direct-reply-to.js';
+import { dispatchMethod } from './dispatch.js';
+
+/** Bodies smaller than this are copied out of the socket chunk so they don't pin it in memory. */
+const SMALL_BODY = 16 * 1024;
+
+export class Consumer implements ConsumerSink {
+  unacked = 0;
+
+  constructor(
+    readonly channel: Channel,
+    readonly queue: Queue,
+    readonly tag: string,
+    readonly noAck: boolean,
+    readonly exclusive: boolean,
+    /** per-consumer prefetch in force when the consumer was created (0 = unlimited) */
+    readonly prefetch: number,
+    readonly args: FieldTable,
+  ) {}
+
+  canTake(): boolean {
+    const ch = this.channel;
+    if (ch.state !== 'open' || !ch.conn.canWrite()) return false;
+    if (this.noAck) return true;
+    if (this.prefetch !== 0 && this.unacked >= this.prefetch) return false;
+    return ch.globalPrefetch === 0 || ch.unacked.size < ch.globalPrefetch;
+  }
+
+  deliver(queue: Queue, entry: QueueEntry): void {
+    this.channel.deliver(this, queue, entry);
+  }
+
+  cancelledByQueue(_queue: Queue): void {
+    this.channel.consumerCancelledByQueue(this);
+  }
+}
+
+export interface Unacked {
+  readonly queue: Queue;
+  readonly entry: QueueEntry;
+  readonly consumer: Consumer | null;
+}
+
+interface TxPublish {
+  exchange: string;
+  msg: Message;
+  mandatory: boolean;
+}
+interface TxSettle {
+  kind: 'ack' | 'nack';
+  tag: number;
+  multiple: boolean;
+  requeue: boolean;
+}
+
+export class Channel implements ReplyTarget {
+  state: 'open' | 'closing' = 'open';
+  /** id (class<<16|method) of the method being handled, for error replies */
+  currentMethod = 0;
+
+  // content assembly: a publish method waiting for its header and body frames
+  private pub: BasicPublish | null = null;
+  private pubProps: Buffer | null = null;
+  private pubSize = 0;
+  private pubReceived = 0;
+  private pubChunks: Buffer[] = [];
+
+  // deliveries
+  private nextTag = 1;
+  readonly unacked = new Map<number, Unacked>();
+  readonly consumers = new Map<string, Consumer>();
+  /** basic.qos global=false: applies to consumers created afterwards */
+  consumerPrefetch = 0;
+  /** basic.qos global=true: shared by the whole channel */
+  globalPrefetch = 0;
+
+  // publisher confirms
+  confirmMode = false;
+  private publishSeq = 0;
+  private confirmedUpTo = 0;
+  private ackSentUpTo = 0;
+  private confirmFlushQueued = false;
+
+  // transactions
+  txMode = false;
+  private txPublishes: TxPublish[] = [];
+  private txSettles: TxSettle[] = [];
+
+  /** the queue most recently declared here: what an empty queue name means (AMQP's "current queue") */
+  lastQueue = '';
+  /** direct reply-to registration when this channel consumes amq.rabbitmq.reply-to */
+  replyKey: string | null = null;
+  replyConsumerTag = '';
+
+  private readonly routed: Queue[] = [];
+  private readonly touched = new Set<Queue>();
+
+  constructor(
+    readonly conn: Connection,
+    readonly id: number,
+  ) {}
+
+  get vhost(): VHost {
+    return this.conn.vhostRef();
+  }
+  get user(): User {
+    return this.conn.userRef();
+  }
+
+  // --- frames ---------------------------------------------------------------------------------
+
+  handleMethod(m: AnyMethod): void {
+    this.currentMethod = m.id;
+    if (this.pub !== null) {
+      // a method arrived where the publish's content header or body was due
+      this.pub = null;
+      throw unexpectedFrame(
+        this.pubProps === null
+          ? `expected content header for class 60, got non content header frame instead`
+          : `expected content body, got non content body frame instead`,
+      );
+    }
+    if (m.id === M.BasicPublish) {
+      this.startPublish(m);
+      return;
+    }
+    dispatchMethod(this, m);
+  }
+
+  handleHeader(buf: Buffer, start: number, end: number): void {
+    if (this.pub === null || this.pubProps !== null) {
+      throw unexpectedFrame(`expected method frame, got non method frame instead`);
+    }
+    if (end - start < 14) throw frameError(`content header frame too short`);
+    const classId = buf.readUInt16BE(start);
+    if (classId !== 60) throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`);
+    const size = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
+    const max = this.conn.ctx.config.maxMessageSize;
+    if (size > max) {
+      this.pub = null;
+      throw preconditionFailed(`message size ${size} is larger than configured max size ${max}`);
+    }
+    this.pubProps = Buffer.from(buf.subarray(start + 12, end));
+    this.pubSize = size;
+    this.pubReceived = 0;
+    if (size === 0) this.completePublish(Buffer.alloc(0));
+  }
+
+  handleBody(buf: Buffer, start: number, end: number): void {
+    if (this.pub === null || this.pubProps === null) {
+      throw unexpectedFrame(`expected method frame, got non method frame instead`);
+    }
+    const n = end - start;
+    this.pubReceived += n;
+    if (this.pubReceived > this.pubSize) {
+      this.pub = null;
+      throw frameError(`content body larger than the declared body size ${this.pubSize}`);
+    }
+    if (this.pubReceived === n && n === this.pubSize) {
+      // the whole body in one frame: keep a view, or a compact copy for small bodies
+      const view = buf.subarray(start, end);
+      this.completePublish(n < SMALL_BODY ? Buffer.from(view) : view);
+      return;
+    }
+    this.pubChunks.push(buf.subarray(start, end));
+    if (this.pubReceived === this.pubSize) {
+      const body = Buffer.concat(this.pubChunks, this.pubSize);
+      this.pubChunks = [];
+      this.completePublish(body);
+    }
+  }
+
+  // --- publishing -----------------------------------------------------------------------------
+
+  private startPublish(m: BasicPublish): void {
+    if (m.immediate) throw this.conn.notImplemented('immediate=true');
+    this.conn.notePublish();
+    this.pub = m;
+    this.pubProps = null;
+  }
+
+  private completePublish(body: Buffer): void {
+    const m = this.pub as BasicPublish;
+    const props = this.pubProps as Buffer;
+    this.pub = null;
+    this.pubProps = null;
+    this.currentMethod = M.BasicPublish;
+    const vhost = this.vhost;
+    const ex = vhost.exchanges.get(m.exchange);
+    if (ex === undefined) throw notFound(`no ${rname('exchange', m.exchange, vhost.name)}`);
+    if (ex.internal) throw accessRefused(`cannot publish to internal ${rname('exchange', m.exchange, vhost.name)}`);
+    this.conn.checkWrite(ex.name);
+    const msg = new Message(m.exchange, m.routingKey, props, body);
+    if (props.length >= 2) this.checkPublishProperties(msg);
+    if (this.txMode) {
+      this.txPublishes.push({ exchange: m.exchange, msg, mandatory: m.mandatory });
+      return;
+    }
+    this.publish(ex, msg, m.mandatory);
+  }
+
+  /** Properties the broker acts on at publish time: user_id and direct reply-to. */
+  private checkPublishProperties(msg: Message): void {
+    const flags = msg.propsRaw.readUInt16BE(0);
+    if ((flags & (PROPERTY_FLAGS.userId | PROPERTY_FLAGS.replyTo)) === 0) return;
+    const p = msg.properties();
+    if (p.userId !== undefined && p.userId !== this.user.name) {
+      throw preconditionFailed(`user_id property set to '${p.userId}' but authenticated user was '${this.user.name}'`);
+    }
+    if (p.replyTo === REPLY_QUEUE) {
+      if (this.replyKey === null) throw preconditionFailed('fast reply consumer does not exist');
+      msg.setProperties({ ...p, replyTo: REPLY_PREFIX + this.replyKey });
+    }
+  }
+
+  /** Routes and enqueues one message; returns it (basic.return) when mandatory and unroutable. */
+  private publish(ex: Exchange, msg: Message, mandatory: boolean): void {
+    const seq = this.confirmMode ? ++this.publishSeq : 0;
+    let routed = false;
+    if (ex === this.vhost.defaultExchange && msg.routingKey.startsWith(REPLY_PREFIX)) {
+      const target = this.conn.ctx.directReplyTo.lookup(msg.routingKey);
+      if (target !== undefined) {
+        target.deliverReply(msg.exchange, msg.routingKey, msg.propsRaw, msg.body);
+        routed = true;
+      }
+    } else {
+      const out = this.routed;
+      this.vhost.route(ex, msg, out);
+      routed = out.length > 0;
+      for (let i = 0; i < out.length; i++) (out[i] as Queue).enqueue(msg);
+      out.length = 0;
+    }
+    if (!routed && mandatory) {
+      this.conn.out.basicReturn(this.id, 312, 'NO_ROUTE', msg.exchange, msg.routingKey, msg, this.conn.frameMax);
+    }
+    if (seq !== 0) this.confirm(seq);
+  }
+
+  /** Marks publish `seq` confirmed; acks go out coalesced once per event-loop turn. */
+  private confirm(seq: number): void {
+    if (seq > this.confirmedUpTo) this.confirmedUpTo = seq;
+    if (!this.confirmFlushQueued) {
+      this.confirmFlushQueued = true;
+      this.conn.queueConfirmFlush(this);
+    }
+  }
+
+  /** Called by the connection just before its outbound buffer is written. */
+  flushConfirms(): void {
+    this.confirmFlushQueued = false;
+    if (this.state !== 'open' || this.confirmedUpTo <= this.ackSentUpTo) return;
+    const multiple = this.confirmedUpTo - this.ackSentUpTo > 1;
+    this.ackSentUpTo = this.confirmedUpTo;
+    this.conn.out.method(this.id, { id: M.BasicAck, deliveryTag: this.confirmedUpTo, multiple });
+  }
+
+  deliverReply(exchange: string, routingKey: string, propsRaw: Buffer, body: Buffer): void {
+    if (this.state !== 'open') return;
+    const tag = this.nextTag++;
+    this.conn.out.deliver(this.id, this.replyConsumerTag, tag, false, exchange, routingKey, { propsRaw, body }, this.conn.frameMax);
+  }
+
+  // --- transactions ---------------------------------------------------------------------------
+
+  txCommit(): void {
+    const pubs = this.txPublishes;
+    const settles = this.txSettles;
+    this.txPublishes = [];
+    this.txSettles = [];
+    for (const p of pubs) {
+      const ex = this.vhost.exchanges.get(p.exchange);
+      if (ex) this.publish(ex, p.msg, p.mandatory);
+    }
+    for (const s of settles) {
+      if (s.kind === 'ack') this.settle(s.tag, s.multiple, 'ack', false);
+      else this.settle(s.tag, s.multiple, 'nack', s.requeue);
+    }
+  }
+
+  txRollback(): void {
+    this.txPublishes = [];
+    this.txSettles = [];
+  }
+
+  // --- deliveries -----------------------------------------------------------------------------
+
+  deliver(consumer: Consumer, queue: Queue, entry: QueueEntry): void {
+    const tag = this.nextTag++;
+    if (consumer.noAck) queue.settle(entry);
+    else {
+      this.unacked.set(tag, { queue, entry, consumer });
+      consumer.unacked += 1;
+    }
+    const msg = entry.msg;
+    this.conn.out.deliver(this.id, consumer.tag, tag, entry.redelivered, msg.exchange, msg.routingKey, msg, this.conn.frameMax);
+  }
+
+  /** basic.get: hands one entry over with a delivery tag. */
+  deliverGet(queue: Queue, entry: QueueEntry, noAck: boolean): void {
+    const tag = this.nextTag++;
+    if (noAck) queue.settle(entry);
+    else this.unacked.set(tag, { queue, entry, consumer: null });
+    const msg = entry.msg;
+    this.conn.out.getOk(this.id, tag, entry.redelivered, msg.exchange, msg.routingKey, queue.messageCount, msg, this.conn.frameMax);
+  }
+
+  /** basic.ack / nack / reject. In a transaction they wait for commit, after validation. */
+  ackOrReject(kind: 'ack' | 'nack', tag: number, multiple: boolean, requeue: boolean): void {
+    // RabbitMQ: the exact tag must be outstanding, even with multiple (except multiple with tag 0 = all)
+    if (!(multiple && tag === 0) && !this.unacked.has(tag)) {
+      throw preconditionFailed(`unknown delivery tag ${tag}`);
+    }
+    if (this.txMode) {
+      this.txSettles.push({ kind, tag, multiple, requeue });
+      return;
+    }
+    this.settle(tag, multiple, kind, requeue);
+  }
+
+  private settle(tag: number, multiple: boolean, kind: 'ack' | 'nack', requeue: boolean): void {
+    const touched = this.touched;
+    if (multiple) {
+      for (const [t, u] of this.unacked) {
+        if (tag !== 0 && t > tag) break;
+        this.settleOne(t, u, kind, requeue);
+        touched.add(u.queue);
+      }
+    } else {
+      const u = this.unacked.get(tag);
+      if (u === undefined) return; // settled between validation and commit
+      this.settleOne(tag, u, kind, requeue);
+      touched.add(u.queue);
+    }
+    this.redispatch();
+  }
+
+  private settleOne(tag: number, u: Unacked, kind: 'ack' | 'nack', requeue: boolean): void {
+    this.unacked.delete(tag);
+    if (u.consumer !== null) u.consumer.unacked -= 1;
+    if (kind === 'nack' && requeue) u.queue.requeue(u.entry);
+    else u.queue.settle(u.entry);
+  }
+
+  /** Gives queues a chance to deliver again after credit was freed. */
+  private redispatch(): void {
+    const touched = this.touched;
+    for (const c of this.consumers.values()) touched.add(c.queue);
+    for (const q of touched) q.dispatch();
+    touched.clear();
+  }
+
+  /** basic.recover(requeue=true): every unacked delivery goes back to its queue, redelivered. */
+  recover(): void {
+    for (const [t, u] of this.unacked) this.settleOne(t, u, 'nack', true);
+    this.redispatch();
+  }
+
+  /** Re-runs dispatch for this channel's consumers (after socket drain or a qos change). */
+  resume(): void {
+    if (this.state === 'open') this.redispatch();
+  }
+
+  // --- consumers ------------------------------------------------------------------------------
+
+  addConsumer(c: Consumer): void {
+    this.consumers.set(c.tag, c);
+  }
+
+  cancelConsumer(tag: string): boolean {
+    const c = this.consumers.get(tag);
+    if (c === undefined) return false;
+    this.consumers.delete(tag);
+    c.queue.removeConsumer(c);
+    return true;
+  }
+
+  consumerCancelledByQueue(c: Consumer): void {
+    if (this.consumers.get(c.tag) !== c) return;
+    this.consumers.delete(c.tag);
+    if (this.state === 'open' && this.conn.clientCapability('consumer_cancel_notify')) {
+      this.conn.out.method(this.id, { id: M.BasicCancel, consumerTag: c.tag, nowait: true });
+    }
+  }
+
+  // --- teardown -------------------------------------------------------------------------------
+
+  /** Releases everything the channel holds: consumers go, unacked messages return to their queues. */
+  teardown(): void {
+    this.state = 'closing';
+    this.pub = null;
+    this.pubChunks = [];
+    this.txRollback();
+    if (this.replyKey !== null) {
+      this.conn.ctx.directReplyTo.unregister(this.replyKey);
+      this.replyKey = null;
+    }
+    for (const c of [...this.consumers.values()]) {
+      this.consumers.delete(c.tag);
+      c.queue.removeConsumer(c);
+    }
+    const touched = this.touched;
+    for (const [t, u] of this.unacked) {
+      this.settleOne(t, u, 'nack', true);
+      touched.add(u.queue);
+    }
+    for (const q of touched) q.dispatch();
+    touched.clear();
+  }
+}

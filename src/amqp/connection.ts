@@ -1,0 +1,562 @@
+// One client connection: protocol header, handshake (start / tune / open), the channel table, the
+// single error path, heartbeats, both close handshakes and backpressure. Frames arrive from the
+// FrameReader synchronously; every error raised while handling one ends up in fail().
+import type { Socket } from 'node:net';
+import type { User } from '../auth/users.js';
+import { type Access, permitted } from '../auth/permissions.js';
+import { FRAME_MIN_SIZE } from '../config.js';
+import type { Queue } from '../core/queue/queue.js';
+import type { VHost } from '../core/vhost.js';
+import {
+  AmqpError,
+  accessRefused,
+  channelError,
+  commandInvalid,
+  connectionForced,
+  frameError,
+  internalError,
+  notAllowed,
+  notImplemented,
+  rname,
+  syntaxError,
+  unexpectedFrame,
+} from '../errors.js';
+import type { Logger } from '../log.js';
+import { Outbound } from '../net/outbound.js';
+import { ByteReader, FrameSyntaxError } from '../protocol/byte-reader.js';
+import { type FieldTable, isFieldTable } from '../protocol/field-value.js';
+import { BadFrameEndError, FrameReader, FrameTooLargeError, type FrameSink } from '../protocol/frame-reader.js';
+import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/constants.js';
+import { type AnyMethod, decodeMethod, M, METHOD_NAMES, UnknownMethodError } from '../protocol/generated/methods.js';
+import { Channel } from './channel.js';
+import type { BrokerContext } from './context.js';
+import { MECHANISMS, parseResponse } from './sasl.js';
+
+const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
+/** Stop delivering to a connection whose unsent output passes this; resume below half of it. */
+const DELIVERY_HIGH_WATER = 1024 * 1024;
+/** Stop reading a connection whose unsent output (confirms, returns) passes this. */
+const READ_HIGH_WATER = 16 * 1024 * 1024;
+/** How long a server-initiated close waits for close-ok before dropping the socket. */
+const CLOSE_OK_TIMEOUT_MS = 3000;
+
+type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed';
+/** A channel slot whose close we initiated and whose close-ok has not come yet. */
+const CLOSING = 'closing' as const;
+
+export class Connection implements FrameSink {
+  readonly out: Outbound;
+  readonly peer: string;
+  private readonly reader: FrameReader;
+  private readonly r = new ByteReader();
+  private state: State = 'header';
+  private headerBuf: Buffer | null = null;
+  frameMax: number;
+  channelMax: number;
+  heartbeat = 0;
+  private readonly channels = new Map<number, Channel | typeof CLOSING>();
+  private user: User | null = null;
+  private vhost: VHost | null = null;
+  clientProperties: FieldTable = {};
+  private capabilities: FieldTable = {};
+  private readonly exclusiveQueues = new Set<Queue>();
+  private readonly confirmQueue: Channel[] = [];
+  private throttled = false;
+  private currentMethod = 0;
+  private readSinceTick = false;
+  private silentTicks = 0;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private handshakeTimer: NodeJS.Timeout | null = null;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private blocked: string | null = null;
+  private publishedWhileBlocked = false;
+  private tornDown = false;
+  readonly connectedAt = Date.now();
+  private readonly log: Logger;
+
+  constructor(
+    readonly ctx: BrokerContext,
+    readonly socket: Socket,
+    private readonly onClosed: (c: Connection) => void,
+  ) {
+    this.peer = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
+    this.log = ctx.log.child({ conn: this.peer });
+    this.frameMax = ctx.config.frameMax;
+    this.channelMax = ctx.config.channelMax;
+    this.out = new Outbound(socket, this);
+    this.reader = new FrameReader(this, ctx.config.frameMax);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.afterFlush());
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('close', () => this.onSocketClose());
+    this.handshakeTimer = setTimeout(() => {
+      this.log.warn({ timeoutMs: ctx.config.handshakeTimeout }, 'closing connection: handshake timeout');
+      socket.destroy();
+    }, ctx.config.handshakeTimeout);
+    this.log.info('accepting AMQP connection');
+  }
+
+  get username(): string {
+    return this.user?.name ?? '';
+  }
+  get vhostName(): string {
+    return this.vhost?.name ?? '';
+  }
+  vhostRef(): VHost {
+    return this.vhost as VHost;
+  }
+  userRef(): User {
+    return this.user as User;
+  }
+
+  clientCapability(name: string): boolean {
+    return this.capabilities[name] === true;
+  }
+
+  // --- input ----------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.readSinceTick = true;
+    let data = chunk;
+    if (this.state === 'header') {
+      const got = this.headerBuf ? Buffer.concat([this.headerBuf, chunk]) : chunk;
+      if (got.length < 8) {
+        this.headerBuf = got;
+        return;
+      }
+      this.headerBuf = null;
+      if (!got.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+        // any other protocol or version: answer with the one we speak, then hang up (AMQP 4.2.2)
+        this.log.warn({ header: got.subarray(0, 8).toString('latin1') }, 'closing connection: unsupported protocol header');
+        this.state = 'closed';
+        this.socket.end(PROTOCOL_HEADER);
+        return;
+      }
+      this.sendStart();
+      data = got.subarray(8);
+      if (data.length === 0) return;
+    }
+    if (this.state === 'closed') return;
+    try {
+      this.reader.push(data);
+    } catch (e) {
+      this.fail(e, 0);
+    }
+    if (this.out.backlog > READ_HIGH_WATER) this.socket.pause();
+    if (this.publishedWhileBlocked) this.socket.pause();
+  }
+
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+    if (this.state === 'closed') return;
+    try {
+      if (this.state === 'closing') {
+        this.frameWhileClosing(type, channel, buf, start, end);
+        return;
+      }
+      if (type === FRAME_METHOD) {
+        const m = this.decode(buf, start, end);
+        if (channel === 0) this.connectionMethod(m);
+        else this.channelMethod(channel, m);
+      } else if (type === FRAME_HEADER || type === FRAME_BODY) {
+        if (this.state !== 'opened') throw unexpectedFrame(`content frame during the handshake`);
+        const ch = this.channels.get(channel);
+        if (ch === CLOSING) return;
+        if (ch === undefined) throw channel === 0 ? unexpectedFrame('content frame on channel 0') : channelError(`expected 'channel.open'`);
+        if (type === FRAME_HEADER) ch.handleHeader(buf, start, end);
+        else ch.handleBody(buf, start, end);
+      } else if (type === FRAME_HEARTBEAT) {
+        if (channel !== 0) throw frameError(`heartbeat frame on channel ${channel}`);
+      } else {
+        throw frameError(`unknown frame type ${type}`);
+      }
+    } catch (e) {
+      this.fail(e, channel);
+    }
+  }
+
+  private decode(buf: Buffer, start: number, end: number): AnyMethod {
+    try {
+      const m = decodeMethod(this.r.reset(buf, start, end));
+      this.currentMethod = m.id;
+      return m;
+    } catch (e) {
+      if (e instanceof UnknownMethodError) {
+        throw new AmqpError(540, `unknown method ${e.classId}/${e.methodId}`, e.classId, e.methodId);
+      }
+      if (e instanceof FrameSyntaxError) {
+        const id = end - start >= 4 ? buf.readUInt32BE(start) : 0;
+        throw new AmqpError(502, `cannot decode ${METHOD_NAMES[id] ?? 'method'}: ${e.message}`, id >>> 16, id & 0xffff);
+      }
+      throw e;
+    }
+  }
+
+  /** While our connection.close awaits close-ok, everything but close / close-ok is discarded. */
+  private frameWhileClosing(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+    if (type !== FRAME_METHOD || channel !== 0 || end - start < 4) return;
+    const id = buf.readUInt32BE(start);
+    if (id === M.ConnectionCloseOk) this.finish();
+    else if (id === M.ConnectionClose) {
+      this.out.method(0, { id: M.ConnectionCloseOk });
+      this.finish();
+    }
+  }
+
+  // --- connection class -----------------------------------------------------------------------
+
+  private sendStart(): void {
+    this.state = 'start-ok';
+    this.out.method(0, {
+      id: M.ConnectionStart,
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: this.serverProperties(),
+      mechanisms: Buffer.from(MECHANISMS),
+      locales: Buffer.from('en_US'),
+    });
+  }
+
+  private serverProperties(): FieldTable {
+    return {
+      capabilities: {
+        publisher_confirms: true,
+        exchange_exchange_bindings: true,
+        'basic.nack': true,
+        consumer_cancel_notify: true,
+        'connection.blocked': true,
+        consumer_priorities: true,
+        authentication_failure_close: true,
+        per_consumer_qos: true,
+        direct_reply_to: true,
+      },
+      cluster_name: 'warren',
+      copyright: 'Copyright (c) the Warren authors',
+      information: 'Licensed under the MIT license. An AMQP 0-9-1 broker compatible with RabbitMQ.',
+      platform: `Node.js ${process.version}`,
+      product: this.ctx.product,
+      version: this.ctx.version,
+    };
+  }
+
+  private connectionMethod(m: AnyMethod): void {
+    switch (m.id) {
+      case M.ConnectionStartOk: {
+        if (this.state !== 'start-ok') break;
+        this.clientProperties = m.clientProperties;
+        const caps = m.clientProperties.capabilities;
+        if (isFieldTable(caps)) this.capabilities = caps;
+        if (m.mechanism !== 'PLAIN' && m.mechanism !== 'AMQPLAIN') {
+          throw commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
+        }
+        const cred = parseResponse(m.mechanism, m.response);
+        const user = cred ? this.ctx.users.authenticate(cred.username, cred.password) : undefined;
+        if (!user) {
+          this.refuseLogin(m.mechanism, cred?.username ?? '');
+          return;
+        }
+        this.user = user;
+        this.state = 'tune-ok';
+        this.out.method(0, { id: M.ConnectionTune, channelMax: this.channelMax, frameMax: this.frameMax, heartbeat: this.ctx.config.heartbeat });
+        return;
+      }
+      case M.ConnectionTuneOk: {
+        if (this.state !== 'tune-ok') break;
+        this.negotiate(m.channelMax, m.frameMax, m.heartbeat);
+        this.state = 'open';
+        return;
+      }
+      case M.ConnectionOpen: {
+        if (this.state !== 'open') break;
+        this.open(m.virtualHost);
+        return;
+      }
+      case M.ConnectionClose: {
+        this.log.info({ user: this.username, vhost: this.vhostName, replyCode: m.replyCode, replyText: m.replyText }, 'closing AMQP connection (client request)');
+        this.teardown();
+        this.out.method(0, { id: M.ConnectionCloseOk });
+        this.finish();
+        return;
+      }
+      case M.ConnectionCloseOk:
+        this.finish();
+        return;
+      case M.ConnectionSecureOk:
+      case M.ConnectionUpdateSecret:
+        if (this.state === 'opened' && m.id === M.ConnectionUpdateSecret) {
+          this.out.method(0, { id: M.ConnectionUpdateSecretOk });
+          return;
+        }
+        break;
+      default:
+        if (m.id >>> 16 !== 10) throw commandInvalid(`${METHOD_NAMES[m.id]} on channel 0`);
+    }
+    throw commandInvalid(`unexpected ${METHOD_NAMES[m.id]} in state ${this.state}`);
+  }
+
+  private refuseLogin(mechanism: string, username: string): void {
+    this.log.warn({ user: username }, `login refused: user '${username}' - invalid credentials`);
+    const err = accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`);
+    if (this.clientCapability('authentication_failure_close')) {
+      this.out.method(0, { id: M.ConnectionClose, replyCode: err.code, replyText: err.replyText, classId: 0, methodId: 0 });
+    }
+    this.finish();
+  }
+
+  /** tune-ok: the client may lower our limits but not raise them (RabbitMQ's checks and texts). */
+  private negotiate(channelMax: number, frameMax: number, heartbeat: number): void {
+    const maxFrame = this.ctx.config.frameMax;
+    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) throw notAllowed(`frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+    if (frameMax === 0 || frameMax > maxFrame) throw notAllowed(`frame_max=${frameMax} > ${maxFrame} max size`);
+    if (channelMax === 0 || channelMax > this.ctx.config.channelMax) {
+      throw notAllowed(`channel_max=${channelMax} > ${this.ctx.config.channelMax} max size`);
+    }
+    this.frameMax = frameMax;
+    this.channelMax = channelMax;
+    this.reader.maxFrameSize = frameMax;
+    this.heartbeat = heartbeat;
+  }
+
+  private open(vhostName: string): void {
+    const vhost = this.ctx.vhosts.get(vhostName);
+    const user = this.user as User;
+    if (!vhost) throw notAllowed(`vhost ${vhostName} not found`);
+    if (!this.ctx.users.canAccessVhost(user, vhostName)) {
+      throw notAllowed(`access to vhost '${vhostName}' refused for user '${user.name}'`);
+    }
+    this.vhost = vhost;
+    this.state = 'opened';
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    this.out.method(0, { id: M.ConnectionOpenOk, knownHosts: '' });
+    this.startHeartbeats();
+    const client = this.clientProperties.product;
+    this.log.info({ user: user.name, vhost: vhostName, client: typeof client === 'string' ? client : undefined }, 'connection opened: user authenticated and granted access to vhost');
+  }
+
+  // --- channels -------------------------------------------------------------------------------
+
+  private channelMethod(id: number, m: AnyMethod): void {
+    if (this.state !== 'opened') throw commandInvalid(`${METHOD_NAMES[m.id]} on channel ${id} before connection.open`);
+    if (m.id >>> 16 === 10) throw commandInvalid(`connection method ${METHOD_NAMES[m.id]} on channel ${id}`);
+    const slot = this.channels.get(id);
+    if (slot === CLOSING) {
+      // after our channel.close only close-ok (or a crossing close) matters
+      if (m.id === M.ChannelCloseOk) this.channels.delete(id);
+      else if (m.id === M.ChannelClose) {
+        this.out.method(id, { id: M.ChannelCloseOk });
+      }
+      return;
+    }
+    if (slot === undefined) {
+      if (m.id !== M.ChannelOpen) throw channelError(`expected 'channel.open'`);
+      if (id > this.channelMax) throw channelError(`channel ${id} exceeds channel_max ${this.channelMax}`);
+      this.channels.set(id, new Channel(this, id));
+      this.out.method(id, { id: M.ChannelOpenOk, channelId: Buffer.alloc(0) });
+      return;
+    }
+    if (m.id === M.ChannelOpen) throw channelError(`second 'channel.open' seen`);
+    if (m.id === M.ChannelClose) {
+      slot.teardown();
+      this.channels.delete(id);
+      this.out.method(id, { id: M.ChannelCloseOk });
+      return;
+    }
+    if (m.id === M.ChannelCloseOk) return; // nothing of ours to confirm
+    slot.handleMethod(m);
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  // --- the error path -------------------------------------------------------------------------
+
+  /** Turns anything thrown while handling input into channel.close or connection.close. */
+  private fail(e: unknown, channel: number): void {
+    let err: AmqpError;
+    if (e instanceof AmqpError) err = e;
+    else if (e instanceof FrameTooLargeError || e instanceof BadFrameEndError) err = frameError(e.message);
+    else if (e instanceof FrameSyntaxError) err = syntaxError(e.message);
+    else {
+      this.log.error({ err: e }, 'internal error while handling a frame');
+      err = internalError(e instanceof Error ? e.message : String(e));
+    }
+    const ch = this.channels.get(channel);
+    const method = ch instanceof Channel ? ch.currentMethod : this.currentMethod;
+    if (err.classId === 0 && err.methodId === 0 && method !== 0) {
+      err.classId = method >>> 16;
+      err.methodId = method & 0xffff;
+    }
+    if (err.hard || channel === 0 || !(ch instanceof Channel)) this.closeWithError(err);
+    else {
+      this.log.warn({ channel, code: err.code, text: err.replyText, user: this.username, vhost: this.vhostName }, 'channel error');
+      ch.teardown();
+      this.channels.set(channel, CLOSING);
+      this.out.method(channel, { id: M.ChannelClose, replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
+    }
+  }
+
+  /** Server-initiated connection.close; waits (bounded) for the client's close-ok. */
+  closeWithError(err: AmqpError): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    const level = err.code === 320 ? 'info' : 'warn';
+    this.log[level]({ code: err.code, text: err.replyText, user: this.username, vhost: this.vhostName }, 'closing AMQP connection (connection error)');
+    this.reader.stopped = true;
+    this.teardown();
+    this.out.method(0, { id: M.ConnectionClose, replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
+    if (this.state === 'header' || this.state === 'start-ok' || this.state === 'tune-ok') {
+      this.finish(); // during the handshake RabbitMQ does not wait for close-ok
+      return;
+    }
+    this.state = 'closing';
+    this.reader.stopped = false;
+    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
+  }
+
+  /** Broker shutdown: 320 CONNECTION_FORCED to every client. */
+  forceClose(reason: string): void {
+    this.closeWithError(connectionForced(`broker forced connection closure with reason '${reason}'`));
+  }
+
+  // error helpers used by handlers (connection-level codes)
+  notImplemented(text: string): AmqpError {
+    return notImplemented(text);
+  }
+  notAllowed(text: string): AmqpError {
+    return notAllowed(text);
+  }
+
+  // --- permissions ----------------------------------------------------------------------------
+
+  private check(access: Access, kind: 'queue' | 'exchange', name: string): void {
+    const user = this.user as User;
+    const vhost = this.vhostName;
+    if (!permitted(user, vhost, access, name)) {
+      throw accessRefused(`${access} access to ${rname(kind, name, vhost)} refused for user '${user.name}'`);
+    }
+  }
+  checkConfigure(kind: 'queue' | 'exchange', name: string): void {
+    this.check('configure', kind, name);
+  }
+  checkWrite(name: string, kind: 'queue' | 'exchange' = 'exchange'): void {
+    this.check('write', kind, name);
+  }
+  checkRead(kind: 'queue' | 'exchange', name: string): void {
+    this.check('read', kind, name);
+  }
+
+  // --- exclusive queues -----------------------------------------------------------------------
+
+  ownExclusiveQueue(q: Queue): void {
+    this.exclusiveQueues.add(q);
+  }
+
+  // --- output and backpressure ----------------------------------------------------------------
+
+  /** May consumers on this connection receive more? Remembers a refusal to resume later. */
+  canWrite(): boolean {
+    if (this.out.backlog < DELIVERY_HIGH_WATER) return true;
+    this.throttled = true;
+    return false;
+  }
+
+  queueConfirmFlush(ch: Channel): void {
+    this.confirmQueue.push(ch);
+    this.out.requestFlush();
+  }
+
+  /** Outbound hook: runs just before queued bytes are written. */
+  beforeFlush(): void {
+    const q = this.confirmQueue;
+    for (let i = 0; i < q.length; i++) (q[i] as Channel).flushConfirms();
+    q.length = 0;
+  }
+
+  /** Outbound hook and socket 'drain': resume reading and throttled deliveries. */
+  afterFlush(): void {
+    if (this.state === 'closed') return;
+    if (this.socket.isPaused() && !this.publishedWhileBlocked && this.out.backlog < READ_HIGH_WATER / 2) this.socket.resume();
+    if (this.throttled && this.out.backlog < DELIVERY_HIGH_WATER / 2) {
+      this.throttled = false;
+      for (const ch of this.channels.values()) if (ch instanceof Channel) ch.resume();
+    }
+  }
+
+  /** connection.blocked (resource alarm): publishers stop being read until unblock(). */
+  block(reason: string): void {
+    if (this.blocked !== null) return;
+    this.blocked = reason;
+    if (this.state === 'opened' && this.clientCapability('connection.blocked')) {
+      this.out.method(0, { id: M.ConnectionBlocked, reason });
+    }
+  }
+
+  unblock(): void {
+    if (this.blocked === null) return;
+    this.blocked = null;
+    this.publishedWhileBlocked = false;
+    if (this.state === 'opened' && this.clientCapability('connection.blocked')) this.out.method(0, { id: M.ConnectionUnblocked });
+    this.socket.resume();
+  }
+
+  /** Called by a channel when a publish arrives; a blocked connection stops being read. */
+  notePublish(): void {
+    if (this.blocked !== null) this.publishedWhileBlocked = true;
+  }
+
+  // --- heartbeats -----------------------------------------------------------------------------
+
+  /**
+   * The timer ticks twice per interval: it sends a heartbeat when we wrote nothing since the last
+   * tick, and drops a peer that stayed silent for two whole intervals (four ticks), as RabbitMQ does.
+   */
+  private startHeartbeats(): void {
+    if (this.heartbeat === 0) return;
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.out.wroteSinceTick) this.out.heartbeat();
+      this.out.wroteSinceTick = false;
+      if (this.readSinceTick) this.silentTicks = 0;
+      else if (++this.silentTicks >= 4) {
+        this.log.warn({ timeoutSec: this.heartbeat, user: this.username }, 'missed heartbeats from client, closing connection');
+        this.socket.destroy();
+      }
+      this.readSinceTick = false;
+    }, (this.heartbeat * 1000) / 2);
+    this.heartbeatTimer.unref();
+  }
+
+  // --- teardown -------------------------------------------------------------------------------
+
+  /** Releases channels (requeueing unacked messages) and exclusive queues. Idempotent. */
+  private teardown(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    for (const ch of this.channels.values()) if (ch instanceof Channel) ch.teardown();
+    this.channels.clear();
+    if (this.vhost) for (const q of this.exclusiveQueues) this.vhost.removeQueue(q);
+    this.exclusiveQueues.clear();
+  }
+
+  /** Sends what is queued and closes the socket. */
+  private finish(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.reader.stopped = true;
+    this.teardown();
+    this.out.flush();
+    this.out.close();
+    this.socket.end();
+    // a peer that never closes its side must not keep the socket forever
+    setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS).unref();
+  }
+
+  private onSocketClose(): void {
+    this.state = 'closed';
+    this.out.close();
+    this.teardown();
+    for (const t of [this.heartbeatTimer, this.handshakeTimer, this.closeTimer]) if (t) clearTimeout(t);
+    this.log.info({ user: this.username, vhost: this.vhostName }, 'connection closed');
+    this.onClosed(this);
+  }
+}

@@ -1,0 +1,16 @@
+// What the AMQP layer needs from the broker, as an interface so amqp/ never imports broker.ts.
+import type { UserStore } from '../auth/users.js';
+import type { BrokerConfig } from '../config.js';
+import type { VHost } from '../core/vhost.js';
+import type { Logger } from '../log.js';
+import type { DirectReplyTo } from './direct-reply-to.js';
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly users: UserStore;
+  readonly vhosts: Map<string, VHost>;
+  readonly directReplyTo: DirectReplyTo;
+  readonly product: string;
+  readonly version: string;
+}

@@ -1,0 +1,84 @@
+// basic.qos / consume / cancel / get / recover. Publishing is assembled in channel.ts; ack, nack
+// and reject go straight to the channel.
+import { randomBytes } from 'node:crypto';
+import { accessRefused, preconditionFailed, rname } from '../../errors.js';
+import type { BasicCancel, BasicConsume, BasicGet, BasicQos, BasicRecover, BasicRecoverAsync } from '../../protocol/generated/methods.js';
+import { M } from '../../protocol/generated/methods.js';
+import { type Channel, Consumer } from '../channel.js';
+import { REPLY_QUEUE } from '../direct-reply-to.js';
+import { expandQueueName } from './queue.js';
+
+export const generateConsumerTag = (): string => `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}`;
+
+/**
+ * RabbitMQ's reading of basic.qos: global=false limits each consumer created afterwards,
+ * global=true limits the channel as a whole. prefetch_size is not supported (540), as in RabbitMQ.
+ */
+export function qos(ch: Channel, m: BasicQos): void {
+  if (m.prefetchSize !== 0) throw ch.conn.notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
+  if (m.global) ch.globalPrefetch = m.prefetchCount;
+  else ch.consumerPrefetch = m.prefetchCount;
+  ch.conn.out.method(ch.id, { id: M.BasicQosOk });
+  ch.resume();
+}
+
+export function consume(ch: Channel, m: BasicConsume): void {
+  const conn = ch.conn;
+  const tag = m.consumerTag === '' ? generateConsumerTag() : m.consumerTag;
+  if (ch.consumers.has(tag) || (ch.replyKey !== null && ch.replyConsumerTag === tag)) {
+    throw conn.notAllowed(`attempt to reuse consumer tag '${tag}'`);
+  }
+  if (m.queue === REPLY_QUEUE) {
+    consumeDirectReplyTo(ch, m, tag);
+    return;
+  }
+  const vhost = ch.vhost;
+  const queue = vhost.queue(expandQueueName(ch, m.queue), conn);
+  conn.checkRead('queue', queue.name);
+  if (queue.hasExclusiveConsumer() || (m.exclusive && queue.consumerCount > 0)) {
+    throw accessRefused(`${rname('queue', queue.name, vhost.name)} in exclusive use`);
+  }
+  const c = new Consumer(ch, queue, tag, m.noAck, m.exclusive, ch.consumerPrefetch, m.arguments);
+  ch.addConsumer(c);
+  // consume-ok must reach the client before the first delivery
+  if (!m.nowait) conn.out.method(ch.id, { id: M.BasicConsumeOk, consumerTag: tag });
+  queue.addConsumer(c);
+}
+
+function consumeDirectReplyTo(ch: Channel, m: BasicConsume, tag: string): void {
+  if (!m.noAck) throw preconditionFailed('reply consumer cannot acknowledge');
+  if (ch.replyKey !== null) throw preconditionFailed('reply consumer already set');
+  ch.replyKey = ch.conn.ctx.directReplyTo.register(ch);
+  ch.replyConsumerTag = tag;
+  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.BasicConsumeOk, consumerTag: tag });
+}
+
+export function cancel(ch: Channel, m: BasicCancel): void {
+  if (ch.replyKey !== null && m.consumerTag === ch.replyConsumerTag) {
+    ch.conn.ctx.directReplyTo.unregister(ch.replyKey);
+    ch.replyKey = null;
+    ch.replyConsumerTag = '';
+  } else {
+    // RabbitMQ answers cancel-ok even for a tag it does not know
+    ch.cancelConsumer(m.consumerTag);
+  }
+  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.BasicCancelOk, consumerTag: m.consumerTag });
+}
+
+export function get(ch: Channel, m: BasicGet): void {
+  const queue = ch.vhost.queue(expandQueueName(ch, m.queue), ch.conn);
+  ch.conn.checkRead('queue', queue.name);
+  const entry = queue.get();
+  if (entry === undefined) {
+    ch.conn.out.method(ch.id, { id: M.BasicGetEmpty, clusterId: '' });
+    return;
+  }
+  ch.deliverGet(queue, entry, m.noAck);
+}
+
+/** RabbitMQ supports only requeue=true; requeue=false is refused with 540 NOT_IMPLEMENTED. */
+export function recover(ch: Channel, m: BasicRecover | BasicRecoverAsync): void {
+  if (!m.requeue) throw ch.conn.notImplemented('requeue=false');
+  ch.recover();
+  if (m.id === M.BasicRecover) ch.conn.out.method(ch.id, { id: M.BasicRecoverOk });
+}

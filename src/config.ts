@@ -1,0 +1,63 @@
+// Typed broker configuration with RabbitMQ's defaults. Later issues map rabbitmq.conf keys
+// (listeners.tcp.default, heartbeat, frame_max, channel_max, max_message_size, ...) onto this.
+import type { Logger, LogLevel } from './log.js';
+
+export interface BrokerOptions {
+  /** AMQP port; 0 picks a free one (read it back from broker.port). RabbitMQ: listeners.tcp.default */
+  port?: number;
+  /** interface to listen on; default all interfaces */
+  host?: string;
+  /** where everything durable lives */
+  dataDir?: string;
+  logLevel?: LogLevel;
+  /** use this logger instead of creating one */
+  logger?: Logger;
+  /** heartbeat the server proposes in connection.tune, seconds (RabbitMQ: heartbeat = 60) */
+  heartbeat?: number;
+  /** frame_max the server proposes (RabbitMQ: frame_max = 131072) */
+  frameMax?: number;
+  /** channel_max the server proposes (RabbitMQ 3.10: channel_max = 2047) */
+  channelMax?: number;
+  /** largest accepted message body in bytes (RabbitMQ 3.10: max_message_size = 128 MiB) */
+  maxMessageSize?: number;
+  /** ms a new connection may take to finish the handshake (RabbitMQ: handshake_timeout = 10000) */
+  handshakeTimeout?: number;
+  /** default vhost created on first boot (RabbitMQ: default_vhost) */
+  defaultVhost?: string;
+  /** default user created on first boot (RabbitMQ: default_user / default_pass) */
+  defaultUser?: string;
+  defaultPass?: string;
+}
+
+export interface BrokerConfig {
+  port: number;
+  host: string | undefined;
+  dataDir: string;
+  heartbeat: number;
+  frameMax: number;
+  channelMax: number;
+  maxMessageSize: number;
+  handshakeTimeout: number;
+  defaultVhost: string;
+  defaultUser: string;
+  defaultPass: string;
+}
+
+/** The smallest frame_max a client may negotiate (RabbitMQ's ?FRAME_MIN_SIZE). */
+export const FRAME_MIN_SIZE = 4096;
+
+export function resolveConfig(o: BrokerOptions): BrokerConfig {
+  return {
+    port: o.port ?? 5672,
+    host: o.host,
+    dataDir: o.dataDir ?? './data',
+    heartbeat: o.heartbeat ?? 60,
+    frameMax: o.frameMax ?? 131072,
+    channelMax: o.channelMax ?? 2047,
+    maxMessageSize: o.maxMessageSize ?? 128 * 1024 * 1024,
+    handshakeTimeout: o.handshakeTimeout ?? 10_000,
+    defaultVhost: o.defaultVhost ?? '/',
+    defaultUser: o.defaultUser ?? 'guest',
+    defaultPass: o.defaultPass ?? 'guest',
+  };
+}

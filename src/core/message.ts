@@ -1,0 +1,65 @@
+// A published message as the broker holds it. One Message object is shared by every queue it is
+// routed to. Properties stay as the raw bytes the publisher sent (re-emitted unchanged on delivery);
+// the few fields the broker itself needs are decoded lazily, once.
+import { ByteReader } from '../protocol/byte-reader.js';
+import { ByteWriter } from '../protocol/byte-writer.js';
+import type { FieldTable } from '../protocol/field-value.js';
+import { type BasicProperties, decodeProperties, encodeProperties, PROPERTY_FLAGS } from '../protocol/generated/properties.js';
+
+const reader = new ByteReader();
+
+let nextMessageId = 1;
+
+export class Message {
+  /** broker-wide, increasing: a queue's order and the store's key */
+  readonly id: number;
+  private props: BasicProperties | undefined;
+
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    /** property flags + values, byte-for-byte as published */
+    public propsRaw: Buffer,
+    readonly body: Buffer,
+  ) {
+    this.id = nextMessageId++;
+  }
+
+  get bodySize(): number {
+    return this.body.length;
+  }
+
+  /** All properties, decoded on first use. */
+  properties(): BasicProperties {
+    if (this.props === undefined) this.props = decodeProperties(reader.reset(this.propsRaw, 0, this.propsRaw.length));
+    return this.props;
+  }
+
+  /** delivery_mode 2 = persistent. Reads only the flags unless properties were decoded already. */
+  get persistent(): boolean {
+    if (this.propsRaw.length < 2) return false;
+    const flags = this.propsRaw.readUInt16BE(0);
+    if ((flags & PROPERTY_FLAGS.deliveryMode) === 0) return false;
+    return this.properties().deliveryMode === 2;
+  }
+
+  get headers(): FieldTable | undefined {
+    if (this.propsRaw.length < 2 || (this.propsRaw.readUInt16BE(0) & PROPERTY_FLAGS.headers) === 0) return undefined;
+    return this.properties().headers;
+  }
+
+  /** Replaces the properties (used where RabbitMQ rewrites them, e.g. direct reply-to). */
+  setProperties(p: BasicProperties): void {
+    const w = new ByteWriter(64 + this.propsRaw.length);
+    encodeProperties(w, p);
+    this.propsRaw = Buffer.from(w.bytes());
+    this.props = p;
+  }
+}
+
+/** Encodes properties into the raw form a Message keeps (for messages the broker itself makes). */
+export function rawProperties(p: BasicProperties): Buffer {
+  const w = new ByteWriter(64);
+  encodeProperties(w, p);
+  return Buffer.from(w.bytes());
+}

@@ -1,0 +1,212 @@
+// A virtual host: its exchanges, queues and bindings, and the rules RabbitMQ applies to declaring,
+// deleting and binding them. Protocol-agnostic: callers pass an opaque `owner` (the connection)
+// for exclusive queues; every refusal is an AmqpError with RabbitMQ's text.
+import { randomBytes } from 'node:crypto';
+import { accessRefused, commandInvalid, notFound, preconditionFailed, resourceLocked, rname } from '../errors.js';
+import type { FieldTable } from '../protocol/field-value.js';
+import { describeArgument, equivalentQueueArgs } from './arguments.js';
+import { type Binding, bindingKey, createExchange, type Destination, Exchange, EXCHANGE_TYPES, route } from './exchange/index.js';
+import { DefaultExchange } from './exchange/default.js';
+import type { Message } from './message.js';
+import { Queue, type QueueSettings } from './queue/queue.js';
+
+export interface ExchangeDeclare {
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+/** The exchanges RabbitMQ creates in every vhost. */
+const BUILTIN_EXCHANGES: [string, string, boolean][] = [
+  ['amq.direct', 'direct', false],
+  ['amq.fanout', 'fanout', false],
+  ['amq.topic', 'topic', false],
+  ['amq.headers', 'headers', false],
+  ['amq.match', 'headers', false],
+  ['amq.rabbitmq.trace', 'topic', true],
+];
+
+export interface VHostEvents {
+  queueDeleted(q: Queue): void;
+}
+
+export class VHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  readonly defaultExchange: DefaultExchange;
+
+  constructor(
+    readonly name: string,
+    private readonly events: VHostEvents = { queueDeleted: () => {} },
+  ) {
+    this.defaultExchange = new DefaultExchange(name, this.queues);
+    this.exchanges.set('', this.defaultExchange);
+    for (const [n, type, internal] of BUILTIN_EXCHANGES) {
+      this.exchanges.set(n, createExchange(type, n, name, { durable: true, autoDelete: false, internal, arguments: {} }) as Exchange);
+    }
+  }
+
+  // --- exchanges ------------------------------------------------------------------------------
+
+  exchange(name: string): Exchange {
+    const e = this.exchanges.get(name);
+    if (!e) throw notFound(`no ${rname('exchange', name, this.name)}`);
+    return e;
+  }
+
+  declareExchange(name: string, type: string, passive: boolean, d: ExchangeDeclare): Exchange {
+    const existing = this.exchanges.get(name);
+    if (passive) {
+      if (!existing) throw notFound(`no ${rname('exchange', name, this.name)}`);
+      return existing;
+    }
+    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    if (name === '') throw accessRefused(`operation not permitted on the default exchange`);
+    if (existing) {
+      const what = rname('exchange', name, this.name);
+      if (existing.type !== type) throw preconditionFailed(`inequivalent arg 'type' for ${what}: received '${type}' but current is '${existing.type}'`);
+      for (const [arg, mine, theirs] of [
+        ['durable', existing.durable, d.durable],
+        ['auto_delete', existing.autoDelete, d.autoDelete],
+        ['internal', existing.internal, d.internal],
+      ] as const) {
+        if (mine !== theirs) throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${theirs}' but current is '${mine}'`);
+      }
+      return existing;
+    }
+    // RabbitMQ treats an unknown type as a connection-level command error
+    if (!EXCHANGE_TYPES.has(type)) throw commandInvalid(`unknown exchange type '${type}'`);
+    const e = createExchange(type, name, this.name, { ...d }) as Exchange;
+    this.exchanges.set(name, e);
+    return e;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === '' || name.startsWith('amq.')) throw accessRefused(`operation not permitted on exchange '${name}'`);
+    const e = this.exchanges.get(name);
+    if (!e) throw notFound(`no ${rname('exchange', name, this.name)}`);
+    if (ifUnused && e.bindings.size > 0) throw preconditionFailed(`${rname('exchange', name, this.name)} in use`);
+    this.removeExchange(e);
+  }
+
+  private removeExchange(e: Exchange): void {
+    this.exchanges.delete(e.name);
+    for (const key of [...e.bindings.keys()]) e.unbind(key);
+    for (const b of [...e.incoming]) this.dropBinding(b);
+  }
+
+  // --- queues ---------------------------------------------------------------------------------
+
+  /** Looks a queue up, enforcing exclusivity (405) for everyone but its owner. */
+  queue(name: string, owner: object | null): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw notFound(`no ${rname('queue', name, this.name)}`);
+    this.checkExclusive(q, owner);
+    return q;
+  }
+
+  checkExclusive(q: Queue, owner: object | null): void {
+    if (q.exclusiveOwner !== null && q.exclusiveOwner !== owner) {
+      throw resourceLocked(
+        `cannot obtain exclusive access to locked ${rname('queue', q.name, this.name)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+      );
+    }
+  }
+
+  static generateQueueName(): string {
+    return `amq.gen-${randomBytes(16).toString('base64url').slice(0, 22)}`;
+  }
+
+  /** Declares (or checks, when passive) a queue. Returns the queue and whether it was created. */
+  declareQueue(name: string, passive: boolean, s: QueueSettings, owner: object | null): { queue: Queue; created: boolean } {
+    const existing = this.queues.get(name);
+    if (passive) {
+      if (!existing) throw notFound(`no ${rname('queue', name, this.name)}`);
+      this.checkExclusive(existing, owner);
+      return { queue: existing, created: false };
+    }
+    if (existing) {
+      this.checkExclusive(existing, owner);
+      const what = rname('queue', name, this.name);
+      for (const [arg, mine, theirs] of [
+        ['durable', existing.durable, s.durable],
+        ['exclusive', existing.exclusive, s.exclusive],
+        ['auto_delete', existing.autoDelete, s.autoDelete],
+      ] as const) {
+        if (mine !== theirs) throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${theirs}' but current is '${mine}'`);
+      }
+      const diff = equivalentQueueArgs(existing.arguments, s.arguments);
+      if (diff) {
+        throw preconditionFailed(
+          `inequivalent arg '${diff}' for ${what}: received ${describeArgument(s.arguments[diff])} but current is ${describeArgument(existing.arguments[diff])}`,
+        );
+      }
+      return { queue: existing, created: false };
+    }
+    const q = new Queue(name, this.name, s, { autoDeleteQueue: (x) => this.removeQueue(x) });
+    if (s.exclusive) q.exclusiveOwner = owner;
+    this.queues.set(name, q);
+    return { queue: q, created: true };
+  }
+
+  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: object | null): number {
+    const q = this.queues.get(name);
+    if (!q) return 0; // RabbitMQ: deleting a missing queue succeeds with count 0
+    this.checkExclusive(q, owner);
+    if (ifUnused && q.consumerCount > 0) throw preconditionFailed(`${rname('queue', name, this.name)} in use`);
+    if (ifEmpty && q.messageCount > 0) throw preconditionFailed(`${rname('queue', name, this.name)} not empty`);
+    return this.removeQueue(q);
+  }
+
+  /** Removes a queue, its bindings and its consumers; returns its ready message count. */
+  removeQueue(q: Queue): number {
+    if (q.deleted || this.queues.get(q.name) !== q) return 0;
+    this.queues.delete(q.name);
+    for (const b of [...q.incoming]) this.dropBinding(b);
+    const n = q.destroy();
+    this.events.queueDeleted(q);
+    return n;
+  }
+
+  // --- bindings -------------------------------------------------------------------------------
+
+  bind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
+    if (source === this.defaultExchange || destination === this.defaultExchange) {
+      throw accessRefused(`operation not permitted on the default exchange`);
+    }
+    source.validateBinding(routingKey, args);
+    const b: Binding = { source, destination, routingKey, arguments: args, key: bindingKey(destination, routingKey, args) };
+    source.bind(b);
+  }
+
+  unbind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
+    if (source === this.defaultExchange || destination === this.defaultExchange) {
+      throw accessRefused(`operation not permitted on the default exchange`);
+    }
+    const b = source.unbind(bindingKey(destination, routingKey, args));
+    if (b) this.afterUnbind(source);
+  }
+
+  private dropBinding(b: Binding): void {
+    if (b.source.unbind(b.key)) this.afterUnbind(b.source);
+  }
+
+  /** RabbitMQ deletes an auto-delete exchange when its last binding (as source) goes. */
+  private afterUnbind(source: Exchange): void {
+    if (source.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
+      this.removeExchange(source);
+    }
+  }
+
+  // --- routing --------------------------------------------------------------------------------
+
+  /** Appends the queues `msg` reaches through `exchange` to `out`. */
+  route(exchange: Exchange, msg: Message, out: Queue[]): void {
+    route(exchange, msg, out);
+  }
+
+  bindingsOf(q: Queue): Binding[] {
+    return [...q.incoming];
+  }
+}

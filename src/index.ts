@@ -1,0 +1,3 @@
+// The library entry point: `import { Broker } from 'warren'`.
+export { Broker } from './broker.js';
+export type { BrokerOptions } from './config.js';

@@ -1,0 +1,254 @@
+// All bytes a connection sends go through one Outbound: frames are written into a slab, large
+// bodies are queued as views, and everything written during one turn of the event loop leaves in a
+// single corked burst (one writev). The slab only moves forward, so queued views stay valid until
+// the socket has written them; a full slab is simply replaced.
+import type { Socket } from 'node:net';
+import { ByteWriter } from '../protocol/byte-writer.js';
+import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/constants.js';
+import { type AnyMethod, encodeMethod, M } from '../protocol/generated/methods.js';
+
+/** 64 KiB slabs: a few hundred small deliveries per allocation, and Node's own read size. */
+const SLAB_SIZE = 64 * 1024;
+/** Bodies at least this big are sent as views instead of being copied into the slab. */
+const COPY_LIMIT = 4096;
+const BASIC_CLASS = 60;
+
+export interface ContentSource {
+  /** property flags + property values exactly as the publisher sent them */
+  readonly propsRaw: Buffer;
+  readonly body: Buffer;
+}
+
+/** Called around each flush: the connection emits coalesced confirms before, resumes after. */
+export interface OutboundHooks {
+  beforeFlush(): void;
+  afterFlush(): void;
+}
+
+export class Outbound {
+  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  private pos = 0;
+  private segStart = 0;
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private scheduled = false;
+  private closed = false;
+  private readonly scratch = new ByteWriter(512);
+  private readonly flushBound = (): void => this.flush();
+  /** bytes written since the heartbeat timer last looked */
+  wroteSinceTick = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly hooks: OutboundHooks,
+  ) {}
+
+  /** Bytes accepted but not yet handed to the kernel: our queue plus the socket's. */
+  get backlog(): number {
+    return this.pendingLen + (this.pos - this.segStart) + this.socket.writableLength;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.slab.length) return;
+    this.cut();
+    this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
+    this.pos = 0;
+    this.segStart = 0;
+  }
+
+  /** Move the slab bytes written so far into the pending list. */
+  private cut(): void {
+    if (this.pos > this.segStart) {
+      this.pending.push(this.slab.subarray(this.segStart, this.pos));
+      this.pendingLen += this.pos - this.segStart;
+      this.segStart = this.pos;
+    }
+  }
+
+  private schedule(): void {
+    this.wroteSinceTick = true;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushBound);
+    }
+  }
+
+  /** Asks for a flush at the end of this turn even if nothing was written yet. */
+  requestFlush(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushBound);
+    }
+  }
+
+  /** Hands everything queued to the socket in one corked write. */
+  flush(): void {
+    this.scheduled = false;
+    this.hooks.beforeFlush();
+    this.cut();
+    if (this.pending.length === 0) return;
+    const list = this.pending;
+    this.pending = [];
+    this.pendingLen = 0;
+    if (this.closed || this.socket.destroyed) return;
+    if (list.length === 1) this.socket.write(list[0] as Buffer);
+    else {
+      this.socket.cork();
+      for (const b of list) this.socket.write(b);
+      this.socket.uncork();
+    }
+    this.hooks.afterFlush();
+  }
+
+  raw(bytes: Buffer): void {
+    this.ensure(bytes.length);
+    bytes.copy(this.slab, this.pos);
+    this.pos += bytes.length;
+    this.schedule();
+  }
+
+  heartbeat(): void {
+    this.ensure(8);
+    const s = this.slab;
+    let p = this.pos;
+    s[p++] = FRAME_HEARTBEAT;
+    s.writeUInt16BE(0, p);
+    s.writeUInt32BE(0, p + 2);
+    s[p + 6] = FRAME_END;
+    this.pos = p + 7;
+    this.schedule();
+  }
+
+  /** Any method, encoded through the generated codec (not the hot path). */
+  method(channel: number, m: AnyMethod): void {
+    const w = this.scratch;
+    w.pos = 0;
+    encodeMethod(w, m);
+    const size = w.pos;
+    this.ensure(size + 8);
+    const s = this.slab;
+    const p = this.pos;
+    s[p] = FRAME_METHOD;
+    s.writeUInt16BE(channel, p + 1);
+    s.writeUInt32BE(size, p + 3);
+    w.buf.copy(s, p + 7, 0, size);
+    s[p + 7 + size] = FRAME_END;
+    this.pos = p + 8 + size;
+    this.schedule();
+  }
+
+  /** basic.deliver + content, written straight into the slab (the delivery hot path). */
+  deliver(
+    channel: number,
+    consumerTag: string,
+    deliveryTag: number,
+    redelivered: boolean,
+    exchange: string,
+    routingKey: string,
+    msg: ContentSource,
+    frameMax: number,
+  ): void {
+    const ctLen = Buffer.byteLength(consumerTag);
+    const exLen = Buffer.byteLength(exchange);
+    const rkLen = Buffer.byteLength(routingKey);
+    const size = 4 + 1 + ctLen + 8 + 1 + 1 + exLen + 1 + rkLen;
+    this.ensure(size + 8);
+    const s = this.slab;
+    let p = this.pos;
+    s[p] = FRAME_METHOD;
+    s.writeUInt16BE(channel, p + 1);
+    s.writeUInt32BE(size, p + 3);
+    s.writeUInt32BE(M.BasicDeliver, p + 7);
+    p += 11;
+    s[p++] = ctLen;
+    p += s.write(consumerTag, p, ctLen, 'utf8');
+    s.writeUInt32BE(Math.floor(deliveryTag / 0x100000000), p);
+    s.writeUInt32BE(deliveryTag >>> 0, p + 4);
+    p += 8;
+    s[p++] = redelivered ? 1 : 0;
+    s[p++] = exLen;
+    p += s.write(exchange, p, exLen, 'utf8');
+    s[p++] = rkLen;
+    p += s.write(routingKey, p, rkLen, 'utf8');
+    s[p++] = FRAME_END;
+    this.pos = p;
+    this.content(channel, msg, frameMax);
+  }
+
+  /** basic.get-ok + content. */
+  getOk(
+    channel: number,
+    deliveryTag: number,
+    redelivered: boolean,
+    exchange: string,
+    routingKey: string,
+    messageCount: number,
+    msg: ContentSource,
+    frameMax: number,
+  ): void {
+    this.method(channel, { id: M.BasicGetOk, deliveryTag, redelivered, exchange, routingKey, messageCount });
+    this.content(channel, msg, frameMax);
+  }
+
+  /** basic.return + content. */
+  basicReturn(channel: number, replyCode: number, replyText: string, exchange: string, routingKey: string, msg: ContentSource, frameMax: number): void {
+    this.method(channel, { id: M.BasicReturn, replyCode, replyText, exchange, routingKey });
+    this.content(channel, msg, frameMax);
+  }
+
+  /** Content header frame and body frames, each body frame at most frameMax bytes in all. */
+  content(channel: number, msg: ContentSource, frameMax: number): void {
+    const props = msg.propsRaw;
+    const body = msg.body;
+    const hsize = 12 + props.length;
+    this.ensure(hsize + 8);
+    const s = this.slab;
+    let p = this.pos;
+    s[p] = FRAME_HEADER;
+    s.writeUInt16BE(channel, p + 1);
+    s.writeUInt32BE(hsize, p + 3);
+    s.writeUInt16BE(BASIC_CLASS, p + 7);
+    s.writeUInt16BE(0, p + 9); // weight, always 0
+    s.writeUInt32BE(Math.floor(body.length / 0x100000000), p + 11);
+    s.writeUInt32BE(body.length >>> 0, p + 15);
+    p += 19;
+    props.copy(s, p);
+    p += props.length;
+    s[p++] = FRAME_END;
+    this.pos = p;
+    const maxChunk = frameMax - 8;
+    for (let off = 0; off < body.length; off += maxChunk) {
+      const n = Math.min(maxChunk, body.length - off);
+      if (n < COPY_LIMIT) {
+        this.ensure(n + 8);
+        const b = this.slab;
+        let q = this.pos;
+        b[q] = FRAME_BODY;
+        b.writeUInt16BE(channel, q + 1);
+        b.writeUInt32BE(n, q + 3);
+        q += 7;
+        body.copy(b, q, off, off + n);
+        q += n;
+        b[q++] = FRAME_END;
+        this.pos = q;
+      } else {
+        this.ensure(8);
+        const b = this.slab;
+        const q = this.pos;
+        b[q] = FRAME_BODY;
+        b.writeUInt16BE(channel, q + 1);
+        b.writeUInt32BE(n, q + 3);
+        this.pos = q + 7;
+        this.cut();
+        this.pending.push(body.subarray(off, off + n));
+        this.pendingLen += n;
+        this.slab[this.pos++] = FRAME_END;
+      }
+    }
+    this.schedule();
+  }
+}

@@ -1,0 +1,94 @@
+// Splits a byte stream into AMQP frames. Frames that lie inside one socket chunk are handed on as
+// views (no copy); only a frame that spans chunks is assembled into its own buffer, allocated once
+// at its final size. The frame size is checked against frame-max before anything is buffered, so a
+// peer cannot make us hold more than one oversized header's worth of bytes.
+import { FRAME_END } from './generated/constants.js';
+
+export interface FrameSink {
+  /** One complete frame; payload is buf[start, end). Called synchronously from push(). */
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
+}
+
+export class FrameTooLargeError extends Error {}
+export class BadFrameEndError extends Error {}
+
+const HEADER_SIZE = 7; // type(1) channel(2) size(4)
+
+export class FrameReader {
+  /** Largest whole frame accepted (payload + 8 bytes of framing); 0 means no limit. */
+  maxFrameSize: number;
+  /** Set by the sink to stop parsing the rest of the current chunk (e.g. after a fatal error). */
+  stopped = false;
+  private partial: Buffer | null = null;
+  private partialLen = 0;
+  /** 0 while the partial frame's header is not yet complete */
+  private partialNeed = 0;
+
+  constructor(
+    private readonly sink: FrameSink,
+    maxFrameSize: number,
+  ) {
+    this.maxFrameSize = maxFrameSize;
+  }
+
+  /** Bytes held for a frame that is not complete yet. */
+  get buffered(): number {
+    return this.partialLen;
+  }
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    let pos = 0;
+    if (this.partial !== null) {
+      if (this.partialNeed === 0) {
+        // header incomplete: join the few bytes held with the new chunk
+        buf = Buffer.concat([this.partial.subarray(0, this.partialLen), chunk]);
+        this.partial = null;
+        this.partialLen = 0;
+      } else {
+        const take = Math.min(this.partialNeed - this.partialLen, chunk.length);
+        chunk.copy(this.partial, this.partialLen, 0, take);
+        this.partialLen += take;
+        pos = take;
+        if (this.partialLen < this.partialNeed) return;
+        const frame = this.partial;
+        this.partial = null;
+        this.partialLen = 0;
+        this.partialNeed = 0;
+        this.emit(frame, 0);
+      }
+    }
+    while (!this.stopped) {
+      const avail = buf.length - pos;
+      if (avail < HEADER_SIZE) {
+        if (avail > 0) {
+          this.partial = Buffer.from(buf.subarray(pos));
+          this.partialLen = avail;
+          this.partialNeed = 0;
+        }
+        return;
+      }
+      const size = buf.readUInt32BE(pos + 3);
+      const total = size + 8;
+      if (this.maxFrameSize > 0 && total > this.maxFrameSize) {
+        throw new FrameTooLargeError(`frame size ${total} exceeds maximum ${this.maxFrameSize}`);
+      }
+      if (avail < total) {
+        this.partial = Buffer.allocUnsafe(total);
+        buf.copy(this.partial, 0, pos);
+        this.partialLen = avail;
+        this.partialNeed = total;
+        return;
+      }
+      this.emit(buf, pos);
+      pos += total;
+    }
+  }
+
+  private emit(buf: Buffer, pos: number): void {
+    const size = buf.readUInt32BE(pos + 3);
+    const end = pos + HEADER_SIZE + size;
+    if (buf[end] !== FRAME_END) throw new BadFrameEndError(`bad frame end byte ${buf[end]}`);
+    this.sink.onFrame(buf[pos] as number, buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end);
+  }
+}

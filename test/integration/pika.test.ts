@@ -1,0 +1,121 @@
+// Integration tests with the real Python client: each pattern of the pika tutorials the project
+// is seeded from (hello world, work queues, pub/sub, routing, topics, RPC, confirms, tx, ...) is
+// ported to pika 1.2 as a small script in test/integration/pika/, and run here against a broker
+// (in-process Warren, or the external broker named by WARREN_TEST_AMQP_URL, e.g. RabbitMQ).
+// A script exits 0 when everything a pika program observes matches RabbitMQ; otherwise it prints
+// "FAIL: <what differed>" and exits non-zero. Its output is shown in the assertion message.
+//
+// Needs Debian's python3-pika (1.2) for /usr/bin/python3. Without it the tests are skipped
+// locally, but fail under CI (which installs it).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pika');
+/** Kill a script that overruns this; the scripts bound themselves at 30 s (PIKA_SCRIPT_TIMEOUT). */
+const SCRIPT_TIMEOUT_MS = 45_000;
+/** Scripts use unique names, so they can share the broker; running a few at once bounds the
+ * file's duration even when a broken broker makes every script wait for its timeouts. */
+const CONCURRENCY = 4;
+
+/** [script, what the test proves] - one test per tutorial pattern. */
+const SCRIPTS: ReadonlyArray<readonly [string, string]> = [
+  ['hello_world.py', 'hello world: queue_declare + publish via the default exchange reaches a consumer'],
+  ['work_queue_ack.py', 'work queue: an unacked message of a dead consumer is redelivered (redelivered=True) to another'],
+  ['fair_dispatch.py', 'dispatch: strict round robin without qos; prefetch_count=1 gives the fast consumer the rest'],
+  ['fanout.py', 'fanout: every exclusive amq.gen- queue gets each message; queues vanish with their connection'],
+  ['direct_routing.py', 'direct: messages go exactly to the queues bound with their severity; unbound key is returned'],
+  ['topic_routing.py', 'topic: the tutorial table for *.orange.*, *.*.rabbit, lazy.# and # alone'],
+  ['rpc.py', 'rpc: fib server answers to reply_to with the request correlation_id'],
+  ['rpc_direct_reply_to.py', 'rpc: direct reply-to via amq.rabbitmq.reply-to'],
+  ['publisher_confirms.py', 'confirms: routable publishes confirmed, mandatory unroutable raises UnroutableError'],
+  ['transactions.py', 'transactions: publishes and acks take effect at tx_commit, vanish at tx_rollback'],
+  ['durable.py', 'durable queue: delivery_mode=2 message comes back with delivery_mode 2'],
+  ['properties.py', 'properties: all 14 basic properties, every header type and large/empty bodies round-trip'],
+];
+
+function pikaProblem(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import pika'], { encoding: 'utf8', timeout: 20_000 });
+  if (r.error) return `${PYTHON} cannot run: ${r.error.message}`;
+  if (r.status !== 0) return `${PYTHON} -c 'import pika' failed: ${(r.stderr || '').trim()}`;
+  return null;
+}
+
+interface ScriptResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs one script without blocking the event loop (an in-process Warren must keep serving). */
+function runScript(script: string, url: string): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ['-B', join(SCRIPT_DIR, script)], {
+      cwd: SCRIPT_DIR,
+      env: { ...process.env, AMQP_URL: url, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, SCRIPT_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+function describeResult(script: string, r: ScriptResult): string {
+  const status = r.timedOut
+    ? `killed after ${SCRIPT_TIMEOUT_MS} ms`
+    : r.signal
+      ? `killed by ${r.signal}`
+      : `exit code ${r.code}`;
+  return [`${script}: ${status}`, '--- stdout ---', r.stdout.trimEnd(), '--- stderr ---', r.stderr.trimEnd()].join('\n');
+}
+
+describe('pika tutorial patterns (python3-pika 1.2)', { concurrency: CONCURRENCY }, () => {
+  const problem = pikaProblem();
+  let broker: TestBroker | undefined;
+
+  before(async () => {
+    if (!problem) broker = await startBroker();
+  });
+
+  after(async () => {
+    await broker?.stop();
+  });
+
+  for (const [script, title] of SCRIPTS) {
+    test(`${script} - ${title}`, { timeout: SCRIPT_TIMEOUT_MS + 10_000 }, async (t) => {
+      if (problem) {
+        if (process.env.CI) assert.fail(`python3-pika is required under CI: ${problem}`);
+        t.skip('python3-pika not installed: apt-get install python3-pika');
+        return;
+      }
+      assert.ok(broker, 'broker not started');
+      const result = await runScript(script, broker.url);
+      const report = describeResult(script, result);
+      assert.equal(result.code, 0, report);
+      assert.match(result.stdout, /^OK: /m, report);
+      t.diagnostic(result.stdout.trim());
+    });
+  }
+});
