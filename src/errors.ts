@@ -5,9 +5,10 @@
 import { HARD_ERRORS, REPLY_NAMES } from './protocol/generated/constants.js';
 
 export class AmqpError extends Error {
-  /** Filled in by the catch point from the method being processed when not known at the throw. */
+  /** Filled in by the catch point from the method being processed unless fixed with at(). */
   classId: number;
   methodId: number;
+  idsFixed = false;
 
   constructor(
     readonly code: number,
@@ -18,6 +19,14 @@ export class AmqpError extends Error {
     super(`${REPLY_NAMES[code] ?? 'ERROR'} - ${detail}`);
     this.classId = classId;
     this.methodId = methodId;
+  }
+
+  /** Fixes the class and method ids the close will report (RabbitMQ reports 0.0 for framing errors). */
+  at(classId: number, methodId: number): this {
+    this.classId = classId;
+    this.methodId = methodId;
+    this.idsFixed = true;
+    return this;
   }
 
   /** True when the code closes the whole connection rather than one channel. */
@@ -52,3 +61,22 @@ export const internalError = (d: string): AmqpError => new AmqpError(541, d);
 /** RabbitMQ's way of naming a resource in error texts: "queue 'q' in vhost '/'". */
 export const rname = (kind: 'queue' | 'exchange', name: string, vhost: string): string =>
   `${kind} '${name}' in vhost '${vhost}'`;
+
+/**
+ * Erlang's ~p rendering of a binary, which RabbitMQ puts in framing error texts:
+ * <<"text">> when every byte is printable Latin-1, otherwise <<1,2,3>>.
+ */
+export function erlangBinary(b: Buffer): string {
+  if (b.length === 0) return '<<>>';
+  const printable = b.every((c) => (c >= 32 && c <= 126) || c >= 160 || (c >= 8 && c <= 13) || c === 27);
+  if (!printable) return `<<${[...b].join(',')}>>`;
+  const esc: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 34: '\\"', 92: '\\\\' };
+  return `<<"${[...b].map((c) => esc[c] ?? String.fromCharCode(c)).join('')}">>`;
+}
+
+/** "type 5, all octets = <<...>>" (or "first 16 octets" for longer payloads), as RabbitMQ words it. */
+export function frameDescription(type: number, payload: Buffer): string {
+  return payload.length > 16
+    ? `type ${type}, first 16 octets = ${erlangBinary(payload.subarray(0, 16))}`
+    : `type ${type}, all octets = ${erlangBinary(payload)}`;
+}

@@ -77,6 +77,8 @@ export class Channel implements ReplyTarget {
   private pubSize = 0;
   private pubReceived = 0;
   private pubChunks: Buffer[] = [];
+  /** the body is over max_message_size: count its frames, keep nothing, refuse it at the end */
+  private pubDiscard = false;
 
   // deliveries
   private nextTag = 1;
@@ -123,16 +125,16 @@ export class Channel implements ReplyTarget {
   // --- frames ---------------------------------------------------------------------------------
 
   handleMethod(m: AnyMethod): void {
-    this.currentMethod = m.id;
     if (this.pub !== null) {
       // a method arrived where the publish's content header or body was due
-      this.pub = null;
-      throw unexpectedFrame(
+      const text =
         this.pubProps === null
-          ? `expected content header for class 60, got non content header frame instead`
-          : `expected content body, got non content body frame instead`,
-      );
+          ? 'expected content header for class 60, got non content header frame instead'
+          : 'expected content body, got non content body frame instead';
+      this.pub = null;
+      throw unexpectedFrame(text).at(60, 40);
     }
+    this.currentMethod = m.id;
     if (m.id === M.BasicPublish) {
       this.startPublish(m);
       return;
@@ -141,33 +143,32 @@ export class Channel implements ReplyTarget {
   }
 
   handleHeader(buf: Buffer, start: number, end: number): void {
-    if (this.pub === null || this.pubProps !== null) {
-      throw unexpectedFrame(`expected method frame, got non method frame instead`);
-    }
-    if (end - start < 14) throw frameError(`content header frame too short`);
+    if (this.pub === null) throw unexpectedFrame('expected method frame, got non method frame instead').at(0, 0);
+    if (this.pubProps !== null) throw unexpectedFrame('expected content body, got non content body frame instead').at(60, 40);
+    if (end - start < 14) throw frameError(`content header frame too short`).at(60, 40);
     const classId = buf.readUInt16BE(start);
-    if (classId !== 60) throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`);
+    if (classId !== 60) throw unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`).at(60, 40);
     const size = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
-    const max = this.conn.ctx.config.maxMessageSize;
-    if (size > max) {
-      this.pub = null;
-      throw preconditionFailed(`message size ${size} is larger than configured max size ${max}`);
-    }
     this.pubProps = Buffer.from(buf.subarray(start + 12, end));
     this.pubSize = size;
     this.pubReceived = 0;
+    // RabbitMQ refuses an oversized body only once it has all arrived; we count it but keep none of it
+    this.pubDiscard = size > this.conn.ctx.config.maxMessageSize;
     if (size === 0) this.completePublish(Buffer.alloc(0));
   }
 
   handleBody(buf: Buffer, start: number, end: number): void {
-    if (this.pub === null || this.pubProps === null) {
-      throw unexpectedFrame(`expected method frame, got non method frame instead`);
-    }
+    if (this.pub === null) throw unexpectedFrame('expected method frame, got non method frame instead').at(0, 0);
+    if (this.pubProps === null) throw unexpectedFrame('expected content header for class 60, got non content header frame instead').at(60, 40);
     const n = end - start;
     this.pubReceived += n;
     if (this.pubReceived > this.pubSize) {
       this.pub = null;
-      throw frameError(`content body larger than the declared body size ${this.pubSize}`);
+      throw unexpectedFrame('expected method frame, got non method frame instead').at(0, 0);
+    }
+    if (this.pubDiscard) {
+      if (this.pubReceived === this.pubSize) this.completePublish(Buffer.alloc(0));
+      return;
     }
     if (this.pubReceived === n && n === this.pubSize) {
       // the whole body in one frame: keep a view, or a compact copy for small bodies
@@ -186,7 +187,6 @@ export class Channel implements ReplyTarget {
   // --- publishing -----------------------------------------------------------------------------
 
   private startPublish(m: BasicPublish): void {
-    if (m.immediate) throw this.conn.notImplemented('immediate=true');
     this.conn.notePublish();
     this.pub = m;
     this.pubProps = null;
@@ -198,6 +198,13 @@ export class Channel implements ReplyTarget {
     this.pub = null;
     this.pubProps = null;
     this.currentMethod = M.BasicPublish;
+    // RabbitMQ raises these once the content is complete, not at the method frame
+    if (m.immediate) throw this.conn.notImplemented('immediate=true');
+    if (this.pubDiscard) {
+      this.pubDiscard = false;
+      const max = this.conn.ctx.config.maxMessageSize;
+      throw preconditionFailed(`message size ${this.pubSize} is larger than configured max size ${max}`);
+    }
     const vhost = this.vhost;
     const ex = vhost.exchanges.get(m.exchange);
     if (ex === undefined) throw notFound(`no ${rname('exchange', m.exchange, vhost.name)}`);

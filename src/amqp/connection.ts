@@ -17,13 +17,14 @@ import {
   internalError,
   notAllowed,
   notImplemented,
+  erlangBinary,
+  frameDescription,
   rname,
-  syntaxError,
   unexpectedFrame,
 } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Outbound } from '../net/outbound.js';
-import { ByteReader, FrameSyntaxError } from '../protocol/byte-reader.js';
+import { ByteReader, FrameSyntaxError, UnknownFieldTypeError } from '../protocol/byte-reader.js';
 import { type FieldTable, isFieldTable } from '../protocol/field-value.js';
 import { BadFrameEndError, FrameReader, FrameTooLargeError, type FrameSink } from '../protocol/frame-reader.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/constants.js';
@@ -33,6 +34,11 @@ import type { BrokerContext } from './context.js';
 import { MECHANISMS, parseResponse } from './sasl.js';
 
 const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
+/** The pre-standard header some old clients send for 0-9-1; RabbitMQ accepts it as 0-9-1. */
+const LEGACY_HEADER = Buffer.from('AMQP\x01\x01\x00\x09', 'latin1');
+
+/** Thrown where RabbitMQ drops the TCP connection without sending any frame. */
+class SilentClose extends Error {}
 /** Stop delivering to a connection whose unsent output passes this; resume below half of it. */
 const DELIVERY_HIGH_WATER = 1024 * 1024;
 /** Stop reading a connection whose unsent output (confirms, returns) passes this. */
@@ -126,7 +132,8 @@ export class Connection implements FrameSink {
         return;
       }
       this.headerBuf = null;
-      if (!got.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+      const header = got.subarray(0, 8);
+      if (!header.equals(PROTOCOL_HEADER) && !header.equals(LEGACY_HEADER)) {
         // any other protocol or version: answer with the one we speak, then hang up (AMQP 4.2.2)
         this.log.warn({ header: got.subarray(0, 8).toString('latin1') }, 'closing connection: unsupported protocol header');
         this.state = 'closed';
@@ -155,38 +162,49 @@ export class Connection implements FrameSink {
         return;
       }
       if (type === FRAME_METHOD) {
+        if (end - start < 4) throw this.frameFault(type, buf, start, end, 'unknown_frame');
         const m = this.decode(buf, start, end);
         if (channel === 0) this.connectionMethod(m);
         else this.channelMethod(channel, m);
       } else if (type === FRAME_HEADER || type === FRAME_BODY) {
-        if (this.state !== 'opened') throw unexpectedFrame(`content frame during the handshake`);
+        if (channel === 0) throw unexpectedFrame(frameDescription(type, buf.subarray(start, end))).at(0, 0);
         const ch = this.channels.get(channel);
         if (ch === CLOSING) return;
-        if (ch === undefined) throw channel === 0 ? unexpectedFrame('content frame on channel 0') : channelError(`expected 'channel.open'`);
+        if (ch === undefined || this.state !== 'opened') {
+          throw unexpectedFrame('expected method frame, got non method frame instead').at(0, 0);
+        }
+        this.currentMethod = M.BasicPublish; // content belongs to basic.publish, for error replies
         if (type === FRAME_HEADER) ch.handleHeader(buf, start, end);
         else ch.handleBody(buf, start, end);
       } else if (type === FRAME_HEARTBEAT) {
-        if (channel !== 0) throw frameError(`heartbeat frame on channel ${channel}`);
+        if (end > start) throw this.frameFault(type, buf, start, end, 'unknown_frame');
+        if (channel !== 0) throw unexpectedFrame(frameDescription(type, buf.subarray(start, end))).at(0, 0);
       } else {
-        throw frameError(`unknown frame type ${type}`);
+        throw this.frameFault(type, buf, start, end, 'unknown_frame');
       }
     } catch (e) {
       this.fail(e, channel);
     }
   }
 
+  /** 501 FRAME_ERROR in RabbitMQ's words: "type 1, all octets = <<0,50>>: unknown_frame". */
+  private frameFault(type: number, buf: Buffer, start: number, end: number, reason: string): AmqpError {
+    return frameError(`${frameDescription(type, buf.subarray(start, end))}: ${reason}`).at(0, 0);
+  }
+
   private decode(buf: Buffer, start: number, end: number): AnyMethod {
+    const id = buf.readUInt32BE(start);
     try {
-      const m = decodeMethod(this.r.reset(buf, start, end));
+      const r = this.r.reset(buf, start, end);
+      const m = decodeMethod(r);
+      if (r.pos !== end) throw new FrameSyntaxError('trailing bytes after the method arguments');
       this.currentMethod = m.id;
       return m;
     } catch (e) {
-      if (e instanceof UnknownMethodError) {
-        throw new AmqpError(540, `unknown method ${e.classId}/${e.methodId}`, e.classId, e.methodId);
-      }
+      // RabbitMQ drops a peer that sends an unknown method or field type without a word
+      if (e instanceof UnknownMethodError || e instanceof UnknownFieldTypeError) throw new SilentClose(e.message);
       if (e instanceof FrameSyntaxError) {
-        const id = end - start >= 4 ? buf.readUInt32BE(start) : 0;
-        throw new AmqpError(502, `cannot decode ${METHOD_NAMES[id] ?? 'method'}: ${e.message}`, id >>> 16, id & 0xffff);
+        throw frameError(`cannot decode ${erlangBinary(buf.subarray(start + 4, end))}`).at(id >>> 16, id & 0xffff);
       }
       throw e;
     }
@@ -241,75 +259,67 @@ export class Connection implements FrameSink {
 
   private connectionMethod(m: AnyMethod): void {
     switch (m.id) {
-      case M.ConnectionStartOk: {
+      case M.ConnectionStartOk:
         if (this.state !== 'start-ok') break;
-        this.clientProperties = m.clientProperties;
-        const caps = m.clientProperties.capabilities;
-        if (isFieldTable(caps)) this.capabilities = caps;
-        if (m.mechanism !== 'PLAIN' && m.mechanism !== 'AMQPLAIN') {
-          throw commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
-        }
-        const cred = parseResponse(m.mechanism, m.response);
-        const user = cred ? this.ctx.users.authenticate(cred.username, cred.password) : undefined;
-        if (!user) {
-          this.refuseLogin(m.mechanism, cred?.username ?? '');
-          return;
-        }
-        this.user = user;
-        this.state = 'tune-ok';
-        this.out.method(0, { id: M.ConnectionTune, channelMax: this.channelMax, frameMax: this.frameMax, heartbeat: this.ctx.config.heartbeat });
+        this.startOk(m.clientProperties, m.mechanism, m.response);
         return;
-      }
-      case M.ConnectionTuneOk: {
+      case M.ConnectionTuneOk:
         if (this.state !== 'tune-ok') break;
         this.negotiate(m.channelMax, m.frameMax, m.heartbeat);
         this.state = 'open';
         return;
-      }
-      case M.ConnectionOpen: {
+      case M.ConnectionOpen:
         if (this.state !== 'open') break;
         this.open(m.virtualHost);
         return;
-      }
-      case M.ConnectionClose: {
+      case M.ConnectionClose:
         this.log.info({ user: this.username, vhost: this.vhostName, replyCode: m.replyCode, replyText: m.replyText }, 'closing AMQP connection (client request)');
         this.teardown();
         this.out.method(0, { id: M.ConnectionCloseOk });
         this.finish();
         return;
-      }
-      case M.ConnectionCloseOk:
-        this.finish();
-        return;
-      case M.ConnectionSecureOk:
       case M.ConnectionUpdateSecret:
-        if (this.state === 'opened' && m.id === M.ConnectionUpdateSecret) {
-          this.out.method(0, { id: M.ConnectionUpdateSecretOk });
-          return;
-        }
-        break;
-      default:
-        if (m.id >>> 16 !== 10) throw commandInvalid(`${METHOD_NAMES[m.id]} on channel 0`);
+        if (this.state !== 'opened') break;
+        this.out.method(0, { id: M.ConnectionUpdateSecretOk });
+        return;
     }
-    throw commandInvalid(`unexpected ${METHOD_NAMES[m.id]} in state ${this.state}`);
+    // anything else on channel 0: a channel-class method, or a handshake method out of turn
+    throw channelError(`unexpected method in connection state ${this.state === 'opened' ? 'running' : this.state}`);
+  }
+
+  private startOk(clientProperties: FieldTable, mechanism: string, response: Buffer): void {
+    this.clientProperties = clientProperties;
+    const caps = clientProperties.capabilities;
+    if (isFieldTable(caps)) this.capabilities = caps;
+    // an unknown mechanism or an unreadable response: RabbitMQ hangs up without a frame
+    if (mechanism !== 'PLAIN' && mechanism !== 'AMQPLAIN') throw new SilentClose(`unsupported authentication mechanism '${mechanism}'`);
+    const cred = parseResponse(mechanism, response);
+    if (cred === undefined) throw new SilentClose(`malformed ${mechanism} response`);
+    const user = this.ctx.users.authenticate(cred.username, cred.password);
+    if (!user) {
+      this.refuseLogin(mechanism, cred.username);
+      return;
+    }
+    this.user = user;
+    this.state = 'tune-ok';
+    this.out.method(0, { id: M.ConnectionTune, channelMax: this.channelMax, frameMax: this.frameMax, heartbeat: this.ctx.config.heartbeat });
   }
 
   private refuseLogin(mechanism: string, username: string): void {
     this.log.warn({ user: username }, `login refused: user '${username}' - invalid credentials`);
-    const err = accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`);
-    if (this.clientCapability('authentication_failure_close')) {
-      this.out.method(0, { id: M.ConnectionClose, replyCode: err.code, replyText: err.replyText, classId: 0, methodId: 0 });
-    }
-    this.finish();
+    if (!this.clientCapability('authentication_failure_close')) throw new SilentClose('login refused');
+    const err = accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`).at(0, 0);
+    this.sendCloseAndWait(err);
   }
 
-  /** tune-ok: the client may lower our limits but not raise them (RabbitMQ's checks and texts). */
+  /** tune-ok: the client may lower our limits but not raise them. */
   private negotiate(channelMax: number, frameMax: number, heartbeat: number): void {
     const maxFrame = this.ctx.config.frameMax;
-    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) throw notAllowed(`frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
-    if (frameMax === 0 || frameMax > maxFrame) throw notAllowed(`frame_max=${frameMax} > ${maxFrame} max size`);
+    // RabbitMQ drops a client that asks for more than offered (or for "no limit") without a frame
+    if (frameMax < FRAME_MIN_SIZE) throw new SilentClose(`frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+    if (frameMax > maxFrame) throw new SilentClose(`frame_max=${frameMax} > ${maxFrame} max size`);
     if (channelMax === 0 || channelMax > this.ctx.config.channelMax) {
-      throw notAllowed(`channel_max=${channelMax} > ${this.ctx.config.channelMax} max size`);
+      throw new SilentClose(`channel_max=${channelMax} > ${this.ctx.config.channelMax} max size`);
     }
     this.frameMax = frameMax;
     this.channelMax = channelMax;
@@ -337,20 +347,21 @@ export class Connection implements FrameSink {
   // --- channels -------------------------------------------------------------------------------
 
   private channelMethod(id: number, m: AnyMethod): void {
-    if (this.state !== 'opened') throw commandInvalid(`${METHOD_NAMES[m.id]} on channel ${id} before connection.open`);
-    if (m.id >>> 16 === 10) throw commandInvalid(`connection method ${METHOD_NAMES[m.id]} on channel ${id}`);
+    if (this.state !== 'opened') throw channelError(`unexpected method in connection state ${this.state}`);
     const slot = this.channels.get(id);
+    if (slot !== undefined && m.id >>> 16 === 10) throw commandInvalid('unimplemented method');
     if (slot === CLOSING) {
       // after our channel.close only close-ok (or a crossing close) matters
       if (m.id === M.ChannelCloseOk) this.channels.delete(id);
-      else if (m.id === M.ChannelClose) {
-        this.out.method(id, { id: M.ChannelCloseOk });
-      }
+      else if (m.id === M.ChannelClose) this.out.method(id, { id: M.ChannelCloseOk });
       return;
     }
     if (slot === undefined) {
       if (m.id !== M.ChannelOpen) throw channelError(`expected 'channel.open'`);
-      if (id > this.channelMax) throw channelError(`channel ${id} exceeds channel_max ${this.channelMax}`);
+      // RabbitMQ limits how many channels are open, not which numbers they use
+      if (this.channels.size >= this.channelMax) {
+        throw notAllowed(`number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`).at(0, 0);
+      }
       this.channels.set(id, new Channel(this, id));
       this.out.method(id, { id: M.ChannelOpenOk, channelId: Buffer.alloc(0) });
       return;
@@ -362,7 +373,7 @@ export class Connection implements FrameSink {
       this.out.method(id, { id: M.ChannelCloseOk });
       return;
     }
-    if (m.id === M.ChannelCloseOk) return; // nothing of ours to confirm
+    if (m.id === M.ChannelCloseOk) throw commandInvalid('unimplemented method'); // nothing of ours to confirm
     slot.handleMethod(m);
   }
 
@@ -374,17 +385,25 @@ export class Connection implements FrameSink {
 
   /** Turns anything thrown while handling input into channel.close or connection.close. */
   private fail(e: unknown, channel: number): void {
+    if (e instanceof SilentClose) {
+      this.log.warn({ reason: e.message }, 'closing connection without a frame');
+      this.reader.stopped = true;
+      this.state = 'closed';
+      this.teardown();
+      this.socket.destroy();
+      return;
+    }
     let err: AmqpError;
     if (e instanceof AmqpError) err = e;
-    else if (e instanceof FrameTooLargeError || e instanceof BadFrameEndError) err = frameError(e.message);
-    else if (e instanceof FrameSyntaxError) err = syntaxError(e.message);
+    else if (e instanceof FrameTooLargeError) err = frameError(`type ${e.frameType}, all octets = <<>>: {frame_too_large,${e.payloadSize},${e.limit}}`).at(0, 0);
+    else if (e instanceof BadFrameEndError) err = frameError(`${frameDescription(e.frameType, e.payload)}: {invalid_frame_end_marker,${e.marker}}`).at(0, 0);
     else {
       this.log.error({ err: e }, 'internal error while handling a frame');
       err = internalError(e instanceof Error ? e.message : String(e));
     }
     const ch = this.channels.get(channel);
-    const method = ch instanceof Channel ? ch.currentMethod : this.currentMethod;
-    if (err.classId === 0 && err.methodId === 0 && method !== 0) {
+    const method = this.currentMethod;
+    if (!err.idsFixed && method !== 0) {
       err.classId = method >>> 16;
       err.methodId = method & 0xffff;
     }
@@ -402,15 +421,20 @@ export class Connection implements FrameSink {
     if (this.state === 'closing' || this.state === 'closed') return;
     const level = err.code === 320 ? 'info' : 'warn';
     this.log[level]({ code: err.code, text: err.replyText, user: this.username, vhost: this.vhostName }, 'closing AMQP connection (connection error)');
-    this.reader.stopped = true;
-    this.teardown();
-    this.out.method(0, { id: M.ConnectionClose, replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
-    if (this.state === 'header' || this.state === 'start-ok' || this.state === 'tune-ok') {
-      this.finish(); // during the handshake RabbitMQ does not wait for close-ok
+    if (err.code === 501) {
+      // the byte stream can no longer be trusted: send the close, read nothing more, hang up
+      this.reader.stopped = true;
+      this.out.method(0, { id: M.ConnectionClose, replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
+      this.finish();
       return;
     }
+    this.sendCloseAndWait(err);
+  }
+
+  private sendCloseAndWait(err: AmqpError): void {
+    this.teardown();
+    this.out.method(0, { id: M.ConnectionClose, replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
     this.state = 'closing';
-    this.reader.stopped = false;
     this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
   }
 

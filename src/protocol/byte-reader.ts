@@ -3,6 +3,8 @@
 import type { FieldTable, FieldValue } from './field-value.js';
 
 export class FrameSyntaxError extends Error {}
+/** A field value tag outside t b B s u I i l f d D S x A T F V (RabbitMQ drops such a peer). */
+export class UnknownFieldTypeError extends Error {}
 
 export class ByteReader {
   buf: Buffer = Buffer.alloc(0);
@@ -171,7 +173,7 @@ export class ByteReader {
       case 0x56: // V
         return null;
       default:
-        throw new FrameSyntaxError(`unknown field type 0x${tag.toString(16)}`);
+        throw new UnknownFieldTypeError(`unknown field type 0x${tag.toString(16)}`);
     }
   }
 }

@@ -9,13 +9,31 @@ export interface FrameSink {
   onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
 }
 
-export class FrameTooLargeError extends Error {}
-export class BadFrameEndError extends Error {}
+export class FrameTooLargeError extends Error {
+  constructor(
+    readonly frameType: number,
+    readonly payloadSize: number,
+    /** the largest payload the peer was told about: frame_max minus 8 octets of framing */
+    readonly limit: number,
+  ) {
+    super(`frame payload of ${payloadSize} octets exceeds ${limit}`);
+  }
+}
+export class BadFrameEndError extends Error {
+  constructor(
+    readonly frameType: number,
+    readonly payload: Buffer,
+    readonly marker: number,
+  ) {
+    super(`bad frame end octet ${marker}`);
+  }
+}
 
 const HEADER_SIZE = 7; // type(1) channel(2) size(4)
 
 export class FrameReader {
-  /** Largest whole frame accepted (payload + 8 bytes of framing); 0 means no limit. */
+  /** The negotiated frame_max; 0 means no limit. As in RabbitMQ, a payload of up to frame_max
+   * octets is tolerated (8 octets of slack over the spec's frame_max − 8). */
   maxFrameSize: number;
   /** Set by the sink to stop parsing the rest of the current chunk (e.g. after a fatal error). */
   stopped = false;
@@ -70,8 +88,8 @@ export class FrameReader {
       }
       const size = buf.readUInt32BE(pos + 3);
       const total = size + 8;
-      if (this.maxFrameSize > 0 && total > this.maxFrameSize) {
-        throw new FrameTooLargeError(`frame size ${total} exceeds maximum ${this.maxFrameSize}`);
+      if (this.maxFrameSize > 0 && size > this.maxFrameSize) {
+        throw new FrameTooLargeError(buf[pos] as number, size, this.maxFrameSize - 8);
       }
       if (avail < total) {
         this.partial = Buffer.allocUnsafe(total);
@@ -88,7 +106,7 @@ export class FrameReader {
   private emit(buf: Buffer, pos: number): void {
     const size = buf.readUInt32BE(pos + 3);
     const end = pos + HEADER_SIZE + size;
-    if (buf[end] !== FRAME_END) throw new BadFrameEndError(`bad frame end byte ${buf[end]}`);
+    if (buf[end] !== FRAME_END) throw new BadFrameEndError(buf[pos] as number, buf.subarray(pos + HEADER_SIZE, end), buf[end] as number);
     this.sink.onFrame(buf[pos] as number, buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end);
   }
 }
