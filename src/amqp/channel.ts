@@ -237,6 +237,7 @@ export class Channel implements ReplyTarget {
   private publish(ex: Exchange, msg: Message, mandatory: boolean): void {
     const seq = this.confirmMode ? ++this.publishSeq : 0;
     let routed = false;
+    let refused = false;
     if (ex === this.vhost.defaultExchange && msg.routingKey.startsWith(REPLY_PREFIX)) {
       const target = this.conn.ctx.directReplyTo.lookup(msg.routingKey);
       if (target !== undefined) {
@@ -247,13 +248,26 @@ export class Channel implements ReplyTarget {
       const out = this.routed;
       this.vhost.route(ex, msg, out);
       routed = out.length > 0;
-      for (let i = 0; i < out.length; i++) (out[i] as Queue).enqueue(msg);
+      for (let i = 0; i < out.length; i++) if (!(out[i] as Queue).enqueue(msg)) refused = true;
       out.length = 0;
     }
     if (!routed && mandatory) {
       this.conn.out.basicReturn(this.id, 312, 'NO_ROUTE', msg.exchange, msg.routingKey, msg, this.conn.frameMax);
     }
-    if (seq !== 0) this.confirm(seq);
+    if (seq === 0) return;
+    if (refused) this.nack(seq);
+    else this.confirm(seq);
+  }
+
+  /**
+   * A queue refused the message (reject-publish): acks owed for earlier publishes go out first, then
+   * basic.nack for this one — with multiple=true, as RabbitMQ sends it (everything before is acked).
+   */
+  private nack(seq: number): void {
+    this.flushConfirms();
+    this.confirmedUpTo = seq;
+    this.ackSentUpTo = seq;
+    this.conn.out.method(this.id, { id: M.BasicNack, deliveryTag: seq, multiple: true, requeue: false });
   }
 
   /** Marks publish `seq` confirmed; acks go out coalesced once per event-loop turn. */

@@ -1,6 +1,7 @@
-// Queue and exchange argument helpers shared by declare paths: which x-arguments take part in the
-// redeclare equivalence check, and RabbitMQ's way of describing a value in error texts.
-import { type FieldValue, isTypedValue, numericValue } from '../protocol/field-value.js';
+// Queue and exchange arguments: validation at declare time (RabbitMQ 3.10's checks and error
+// terms), the redeclare equivalence check, and the parsed limits a queue enforces.
+import { preconditionFailed, rname } from '../errors.js';
+import { type FieldTable, type FieldValue, isIntegerValue, isTypedValue, numericValue } from '../protocol/field-value.js';
 
 /** The queue arguments RabbitMQ 3.10 compares on redeclare (rabbit_amqqueue's declare args). */
 export const EQUIVALENCE_QUEUE_ARGS = [
@@ -21,6 +22,9 @@ export const EQUIVALENCE_QUEUE_ARGS = [
   'x-queue-leader-locator',
 ] as const;
 
+/** The only exchange argument RabbitMQ compares on redeclare. */
+export const EQUIVALENCE_EXCHANGE_ARGS = ['alternate-exchange'] as const;
+
 /** RabbitMQ's names for field types, as they appear in error texts. */
 export function typeName(v: FieldValue): string {
   if (typeof v === 'string') return 'longstr';
@@ -39,29 +43,100 @@ export function typeName(v: FieldValue): string {
 
 function show(v: FieldValue): string {
   if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
   if (Buffer.isBuffer(v)) return v.toString('utf8');
   const n = numericValue(v);
   if (n !== undefined) return String(n);
   return JSON.stringify(v);
 }
 
-/** "the value '10' of type 'signedint'" or "none", as RabbitMQ words it. */
+/** "the value '10' of type 'signedint'" or "none", as RabbitMQ words a one-sided difference. */
 export function describeArgument(v: FieldValue | undefined): string {
   return v === undefined ? 'none' : `the value '${show(v)}' of type '${typeName(v)}'`;
 }
 
-function sameValue(a: FieldValue | undefined, b: FieldValue | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
+/** Integers compare across integer widths and floats across float widths, as RabbitMQ's type classes. */
+function sameValue(a: FieldValue, b: FieldValue): boolean {
   const na = numericValue(a);
   const nb = numericValue(b);
-  if (na !== undefined || nb !== undefined) return na === nb;
+  if (na !== undefined || nb !== undefined) return na === nb && isIntegerValue(a) === isIntegerValue(b);
   return show(a) === show(b) && typeName(a) === typeName(b);
 }
 
-/** The first equivalence-relevant argument that differs, or undefined when equivalent. */
-export function equivalentQueueArgs(current: Record<string, FieldValue>, requested: Record<string, FieldValue>): string | undefined {
-  for (const k of EQUIVALENCE_QUEUE_ARGS) {
-    if (!sameValue(current[k], requested[k])) return k;
+/**
+ * Throws 406 with RabbitMQ's text when `requested` differs from `current` in a compared argument:
+ * "received '20' but current is '10'" when both have it, "received none but current is the value
+ * '10' of type 'byte'" when one side lacks it.
+ */
+export function assertEquivalentArgs(keys: readonly string[], current: FieldTable, requested: FieldTable, what: string): void {
+  for (const k of keys) {
+    const a = current[k];
+    const b = requested[k];
+    if (a === undefined && b === undefined) continue;
+    if (a !== undefined && b !== undefined) {
+      if (sameValue(a, b)) continue;
+      throw preconditionFailed(`inequivalent arg '${k}' for ${what}: received '${show(b)}' but current is '${show(a)}'`);
+    }
+    throw preconditionFailed(`inequivalent arg '${k}' for ${what}: received ${describeArgument(b)} but current is ${describeArgument(a)}`);
   }
-  return undefined;
+}
+
+// --- validation ----------------------------------------------------------------------------------
+
+type Check = (v: FieldValue) => string | undefined;
+
+const integer: Check = (v) => (isIntegerValue(v) ? undefined : `"expected integer, got ${typeName(v)}"`);
+const nonNegative: Check = (v) => integer(v) ?? ((numericValue(v) as number) < 0 ? `{value_negative,${numericValue(v)}}` : undefined);
+const positive: Check = (v) => nonNegative(v) ?? ((numericValue(v) as number) === 0 ? `{value_zero,0}` : undefined);
+const str: Check = (v) => (typeof v === 'string' || Buffer.isBuffer(v) ? undefined : `{unacceptable_type,${typeName(v)}}`);
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : `{unacceptable_type,${typeName(v)}}`);
+const oneOf =
+  (values: string[], term: string): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : term;
+const maxPriority: Check = (v) => nonNegative(v) ?? ((numericValue(v) as number) > 255 ? `{value_too_large,${numericValue(v)},255}` : undefined);
+
+/** Each queue argument RabbitMQ validates, with its check. Unknown x-arguments are accepted. */
+const QUEUE_CHECKS: Record<string, Check> = {
+  'x-expires': positive,
+  'x-message-ttl': nonNegative,
+  'x-dead-letter-exchange': str,
+  'x-dead-letter-routing-key': str,
+  'x-max-length': nonNegative,
+  'x-max-length-bytes': nonNegative,
+  'x-max-in-memory-length': nonNegative,
+  'x-max-in-memory-bytes': nonNegative,
+  'x-max-priority': maxPriority,
+  'x-overflow': oneOf(['drop-head', 'reject-publish', 'reject-publish-dlx'], 'invalid_overflow'),
+  'x-queue-mode': oneOf(['default', 'lazy'], 'invalid_queue_mode'),
+  'x-queue-type': oneOf(['classic'], 'unsupported_queue_type'),
+  'x-single-active-consumer': bool,
+};
+
+export function validateQueueArguments(args: FieldTable, queue: string, vhost: string): void {
+  for (const k of Object.keys(args)) {
+    const check = QUEUE_CHECKS[k];
+    if (check === undefined) continue;
+    const problem = check(args[k] as FieldValue);
+    if (problem !== undefined) throw preconditionFailed(`invalid arg '${k}' for ${rname('queue', queue, vhost)}: ${problem}`);
+  }
+}
+
+export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
+
+/** The limits a queue enforces, read once from its (validated) arguments. */
+export interface QueueLimits {
+  maxLength: number;
+  maxLengthBytes: number;
+  overflow: Overflow;
+}
+
+export function queueLimits(args: FieldTable): QueueLimits {
+  const n = (k: string): number => numericValue(args[k]) ?? Number.POSITIVE_INFINITY;
+  const o = args['x-overflow'];
+  return {
+    maxLength: n('x-max-length'),
+    maxLengthBytes: n('x-max-length-bytes'),
+    overflow: o === 'reject-publish' || o === 'reject-publish-dlx' ? o : 'drop-head',
+  };
 }

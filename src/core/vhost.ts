@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessRefused, commandInvalid, notFound, preconditionFailed, resourceLocked, rname } from '../errors.js';
 import type { FieldTable } from '../protocol/field-value.js';
-import { describeArgument, equivalentQueueArgs } from './arguments.js';
+import { assertEquivalentArgs, EQUIVALENCE_EXCHANGE_ARGS, EQUIVALENCE_QUEUE_ARGS, validateQueueArguments } from './arguments.js';
 import { type Binding, bindingKey, createExchange, type Destination, Exchange, EXCHANGE_TYPES, route } from './exchange/index.js';
 import { DefaultExchange } from './exchange/default.js';
 import type { Message } from './message.js';
@@ -56,13 +56,14 @@ export class VHost {
   }
 
   declareExchange(name: string, type: string, passive: boolean, d: ExchangeDeclare): Exchange {
+    if (name === '') throw accessRefused(`operation not permitted on the default exchange`);
     const existing = this.exchanges.get(name);
     if (passive) {
       if (!existing) throw notFound(`no ${rname('exchange', name, this.name)}`);
       return existing;
     }
-    if (name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
-    if (name === '') throw accessRefused(`operation not permitted on the default exchange`);
+    // a built-in may be redeclared with its own attributes; new amq.* names are reserved
+    if (!existing && name.startsWith('amq.')) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     if (existing) {
       const what = rname('exchange', name, this.name);
       if (existing.type !== type) throw preconditionFailed(`inequivalent arg 'type' for ${what}: received '${type}' but current is '${existing.type}'`);
@@ -73,6 +74,7 @@ export class VHost {
       ] as const) {
         if (mine !== theirs) throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${theirs}' but current is '${mine}'`);
       }
+      assertEquivalentArgs(EQUIVALENCE_EXCHANGE_ARGS, existing.settings.arguments, d.arguments, what);
       return existing;
     }
     // RabbitMQ treats an unknown type as a connection-level command error
@@ -83,7 +85,10 @@ export class VHost {
   }
 
   deleteExchange(name: string, ifUnused: boolean): void {
-    if (name === '' || name.startsWith('amq.')) throw accessRefused(`operation not permitted on exchange '${name}'`);
+    if (name === '') throw accessRefused(`operation not permitted on the default exchange`);
+    if (name.startsWith('amq.') && this.exchanges.has(name)) {
+      throw accessRefused(`deletion of system ${rname('exchange', name, this.name)} not allowed`);
+    }
     const e = this.exchanges.get(name);
     if (!e) throw notFound(`no ${rname('exchange', name, this.name)}`);
     if (ifUnused && e.bindings.size > 0) throw preconditionFailed(`${rname('exchange', name, this.name)} in use`);
@@ -107,11 +112,13 @@ export class VHost {
   }
 
   checkExclusive(q: Queue, owner: object | null): void {
-    if (q.exclusiveOwner !== null && q.exclusiveOwner !== owner) {
-      throw resourceLocked(
-        `cannot obtain exclusive access to locked ${rname('queue', q.name, this.name)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
-      );
-    }
+    if (q.exclusiveOwner !== null && q.exclusiveOwner !== owner) throw this.locked(q);
+  }
+
+  private locked(q: Queue): Error {
+    return resourceLocked(
+      `cannot obtain exclusive access to locked ${rname('queue', q.name, this.name)}. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+    );
   }
 
   static generateQueueName(): string {
@@ -126,22 +133,19 @@ export class VHost {
       this.checkExclusive(existing, owner);
       return { queue: existing, created: false };
     }
+    validateQueueArguments(s.arguments, name, this.name);
     if (existing) {
       this.checkExclusive(existing, owner);
+      // RabbitMQ reports an exclusive-flag mismatch as a lock conflict (405), not 406
+      if (existing.exclusive !== s.exclusive) throw this.locked(existing);
       const what = rname('queue', name, this.name);
       for (const [arg, mine, theirs] of [
         ['durable', existing.durable, s.durable],
-        ['exclusive', existing.exclusive, s.exclusive],
         ['auto_delete', existing.autoDelete, s.autoDelete],
       ] as const) {
         if (mine !== theirs) throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${theirs}' but current is '${mine}'`);
       }
-      const diff = equivalentQueueArgs(existing.arguments, s.arguments);
-      if (diff) {
-        throw preconditionFailed(
-          `inequivalent arg '${diff}' for ${what}: received ${describeArgument(s.arguments[diff])} but current is ${describeArgument(existing.arguments[diff])}`,
-        );
-      }
+      assertEquivalentArgs(EQUIVALENCE_QUEUE_ARGS, existing.arguments, s.arguments, what);
       return { queue: existing, created: false };
     }
     const q = new Queue(name, this.name, s, { autoDeleteQueue: (x) => this.removeQueue(x) });
@@ -180,12 +184,17 @@ export class VHost {
     source.bind(b);
   }
 
+  /** Removes a binding; a binding that does not exist is not an error (RabbitMQ is idempotent here). */
   unbind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
     if (source === this.defaultExchange || destination === this.defaultExchange) {
       throw accessRefused(`operation not permitted on the default exchange`);
     }
     const b = source.unbind(bindingKey(destination, routingKey, args));
     if (b) this.afterUnbind(source);
+  }
+
+  hasBinding(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): boolean {
+    return source.bindings.has(bindingKey(destination, routingKey, args));
   }
 
   private dropBinding(b: Binding): void {

@@ -17,7 +17,11 @@ export const generateConsumerTag = (): string => `amq.ctag-${randomBytes(16).toS
 export function qos(ch: Channel, m: BasicQos): void {
   if (m.prefetchSize !== 0) throw ch.conn.notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
   if (m.global) ch.globalPrefetch = m.prefetchCount;
-  else ch.consumerPrefetch = m.prefetchCount;
+  else {
+    // RabbitMQ 3.10 also lifts the channel-wide limit here (so global-then-per-consumer keeps only the latter)
+    ch.consumerPrefetch = m.prefetchCount;
+    ch.globalPrefetch = 0;
+  }
   ch.conn.out.method(ch.id, { id: M.BasicQosOk });
   ch.resume();
 }

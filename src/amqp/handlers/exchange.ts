@@ -26,25 +26,28 @@ export function remove(ch: Channel, m: ExchangeDelete): void {
   if (!m.nowait) ch.conn.out.method(ch.id, { id: M.ExchangeDeleteOk });
 }
 
-function ends(ch: Channel, destination: string, source: string) {
-  const vhost = ch.vhost;
-  const dest = vhost.exchanges.get(destination);
-  if (!dest) throw notFound(`no ${rname('exchange', destination, vhost.name)}`);
-  const src = vhost.exchanges.get(source);
-  if (!src) throw notFound(`no ${rname('exchange', source, vhost.name)}`);
-  ch.conn.checkWrite(destination);
-  ch.conn.checkRead('exchange', source);
-  return { src, dest };
-}
-
 export function bind(ch: Channel, m: ExchangeBind): void {
-  const { src, dest } = ends(ch, m.destination, m.source);
-  ch.vhost.bind(src, dest, m.routingKey, m.arguments);
+  const vhost = ch.vhost;
+  // RabbitMQ looks up the source first
+  const src = vhost.exchanges.get(m.source);
+  if (!src) throw notFound(`no ${rname('exchange', m.source, vhost.name)}`);
+  const dest = vhost.exchanges.get(m.destination);
+  if (!dest) throw notFound(`no ${rname('exchange', m.destination, vhost.name)}`);
+  ch.conn.checkWrite(m.destination);
+  ch.conn.checkRead('exchange', m.source);
+  vhost.bind(src, dest, m.routingKey, m.arguments);
   if (!m.nowait) ch.conn.out.method(ch.id, { id: M.ExchangeBindOk });
 }
 
+/** Unbinding something that does not exist (binding or either end) succeeds, as in RabbitMQ. */
 export function unbind(ch: Channel, m: ExchangeUnbind): void {
-  const { src, dest } = ends(ch, m.destination, m.source);
-  ch.vhost.unbind(src, dest, m.routingKey, m.arguments);
+  const vhost = ch.vhost;
+  const src = vhost.exchanges.get(m.source);
+  const dest = vhost.exchanges.get(m.destination);
+  if (src && dest) {
+    ch.conn.checkWrite(m.destination);
+    ch.conn.checkRead('exchange', m.source);
+    vhost.unbind(src, dest, m.routingKey, m.arguments);
+  }
   if (!m.nowait) ch.conn.out.method(ch.id, { id: M.ExchangeUnbindOk });
 }

@@ -17,8 +17,8 @@ export function expandQueueName(ch: Channel, name: string): string {
 export function declare(ch: Channel, m: QueueDeclare): void {
   const conn = ch.conn;
   if (m.queue === REPLY_QUEUE) {
-    // the direct reply-to pseudo-queue always "exists" and is always empty
-    if (!m.nowait) conn.out.method(ch.id, { id: M.QueueDeclareOk, queue: m.queue, messageCount: 0, consumerCount: 0 });
+    // the direct reply-to pseudo-queue always "exists", is empty and (as RabbitMQ reports) has one consumer
+    if (!m.nowait) conn.out.method(ch.id, { id: M.QueueDeclareOk, queue: m.queue, messageCount: 0, consumerCount: 1 });
     return;
   }
   if (!m.passive && m.queue.startsWith('amq.')) {
@@ -39,27 +39,34 @@ export function declare(ch: Channel, m: QueueDeclare): void {
   }
 }
 
-function bindingEnds(ch: Channel, queueName: string, exchangeName: string) {
-  const vhost = ch.vhost;
-  const queue = vhost.queue(expandQueueName(ch, queueName), ch.conn);
-  const ex = vhost.exchanges.get(exchangeName);
-  if (!ex) throw notFound(`no ${rname('exchange', exchangeName, vhost.name)}`);
-  ch.conn.checkWrite(queue.name, 'queue');
-  ch.conn.checkRead('exchange', exchangeName);
-  return { queue, ex };
-}
-
 export function bind(ch: Channel, m: QueueBind): void {
-  const { queue, ex } = bindingEnds(ch, m.queue, m.exchange);
+  const vhost = ch.vhost;
+  const queueName = expandQueueName(ch, m.queue);
+  // RabbitMQ looks up the exchange before the queue
+  const ex = vhost.exchanges.get(m.exchange);
+  if (!ex) throw notFound(`no ${rname('exchange', m.exchange, vhost.name)}`);
+  const queue = vhost.queue(queueName, ch.conn);
+  ch.conn.checkWrite(queue.name, 'queue');
+  ch.conn.checkRead('exchange', m.exchange);
   const routingKey = m.queue === '' && m.routingKey === '' ? queue.name : m.routingKey;
-  ch.vhost.bind(ex, queue, routingKey, m.arguments);
+  vhost.bind(ex, queue, routingKey, m.arguments);
   if (!m.nowait) ch.conn.out.method(ch.id, { id: M.QueueBindOk });
 }
 
+/** Unbinding something that does not exist succeeds; an existing binding of a locked queue is 405. */
 export function unbind(ch: Channel, m: QueueUnbind): void {
-  const { queue, ex } = bindingEnds(ch, m.queue, m.exchange);
-  const routingKey = m.queue === '' && m.routingKey === '' ? queue.name : m.routingKey;
-  ch.vhost.unbind(ex, queue, routingKey, m.arguments);
+  const vhost = ch.vhost;
+  const queueName = expandQueueName(ch, m.queue);
+  const ex = vhost.exchanges.get(m.exchange);
+  const queue = vhost.queues.get(queueName);
+  const routingKey = m.queue === '' && m.routingKey === '' ? queueName : m.routingKey;
+  if (ex === vhost.defaultExchange) throw accessRefused('operation not permitted on the default exchange');
+  if (ex && queue && vhost.hasBinding(ex, queue, routingKey, m.arguments)) {
+    vhost.checkExclusive(queue, ch.conn);
+    ch.conn.checkWrite(queue.name, 'queue');
+    ch.conn.checkRead('exchange', m.exchange);
+    vhost.unbind(ex, queue, routingKey, m.arguments);
+  }
   ch.conn.out.method(ch.id, { id: M.QueueUnbindOk });
 }
 

@@ -3,7 +3,8 @@
 //   all-with-x / any-with-x — compare "x-" arguments too (RabbitMQ 3.10).
 // A binding argument of type void matches on presence alone, as in RabbitMQ.
 import { preconditionFailed } from '../../errors.js';
-import { type FieldTable, type FieldValue, isTypedValue } from '../../protocol/field-value.js';
+import { type FieldTable, type FieldValue, isTypedValue, numericValue } from '../../protocol/field-value.js';
+import { typeName } from '../arguments.js';
 import type { Message } from '../message.js';
 import { type Binding, canonicalTable, type Destination, Exchange } from './exchange.js';
 
@@ -30,9 +31,10 @@ export class HeadersExchange extends Exchange {
   override validateBinding(_routingKey: string, args: FieldTable): void {
     const mode = args['x-match'];
     if (mode === undefined) return;
-    if (typeof mode !== 'string' || !MODES.has(mode)) {
-      throw preconditionFailed(`Invalid x-match field value ${typeof mode === 'string' ? `<<"${mode}">>` : JSON.stringify(mode)}; expected all, any, all-with-x, or any-with-x`);
+    if (typeof mode !== 'string') {
+      throw preconditionFailed(`Invalid x-match field type ${typeName(mode)} (value ${numericValue(mode) ?? JSON.stringify(mode)}); expected longstr`);
     }
+    if (!MODES.has(mode)) throw preconditionFailed(`Invalid x-match field value <<"${mode}">>; expected all, any, all-with-x, or any-with-x`);
   }
 
   collect(_routingKey: string, msg: Message, out: Destination[]): void {

@@ -3,6 +3,7 @@
 // means. Ordering follows RabbitMQ's classic queues: FIFO, and a requeued message returns to its
 // original position (requeued entries wait in a heap by sequence number ahead of fresh ones).
 import type { FieldTable } from '../../protocol/field-value.js';
+import { type QueueLimits, queueLimits } from '../arguments.js';
 import type { Binding, Destination } from '../exchange/index.js';
 import type { Message } from '../message.js';
 import { Deque } from './deque.js';
@@ -57,14 +58,17 @@ export class Queue implements Destination {
   readyBytes = 0;
   deleted = false;
   private hadConsumer = false;
-  readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, gets: 0 };
+  readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, gets: 0, dropped: 0, rejected: 0 };
+  readonly limits: QueueLimits;
 
   constructor(
     readonly name: string,
     readonly vhost: string,
     readonly settings: QueueSettings,
     private readonly events: QueueEvents,
-  ) {}
+  ) {
+    this.limits = queueLimits(settings.arguments);
+  }
 
   get durable(): boolean {
     return this.settings.durable;
@@ -86,11 +90,31 @@ export class Queue implements Destination {
     return this.consumers.length;
   }
 
-  enqueue(msg: Message): void {
+  /**
+   * Adds a message. Returns false when the queue refuses it (x-overflow reject-publish at its
+   * x-max-length / x-max-length-bytes); with drop-head the oldest ready messages make room instead.
+   * Limits count ready messages only, as in RabbitMQ.
+   */
+  enqueue(msg: Message): boolean {
+    const lim = this.limits;
+    if (lim.overflow !== 'drop-head' && (this.messageCount >= lim.maxLength || this.readyBytes + msg.bodySize > lim.maxLengthBytes)) {
+      this.stats.rejected += 1;
+      return false;
+    }
     this.fresh.push({ msg, seq: this.nextSeq++, redelivered: false });
     this.readyBytes += msg.bodySize;
     this.stats.published += 1;
     if (this.consumers.length > 0) this.dispatch();
+    while (this.messageCount > lim.maxLength || this.readyBytes > lim.maxLengthBytes) this.dropHead();
+    return true;
+  }
+
+  /** Discards the oldest ready message (overflow drop-head). Dead-lettering hooks in here. */
+  private dropHead(): void {
+    const e = this.requeued.length > 0 ? this.requeued.pop() : this.fresh.shift();
+    if (e === undefined) return;
+    this.readyBytes -= e.msg.bodySize;
+    this.stats.dropped += 1;
   }
 
   /** The next ready entry, removed from the ready list (basic.get or a delivery). */
