@@ -96,6 +96,28 @@ export class Broker implements BrokerContext {
   private accept(socket: Socket): void {
     const conn = new Connection(this, socket, (c) => this.connections.delete(c));
     this.connections.add(conn);
+    if (this.blockedReason !== null) conn.block(this.blockedReason);
+  }
+
+  private blockedReason: string | null = null;
+
+  /**
+   * Raises a resource alarm: every connection gets connection.blocked (if its client supports it)
+   * and a connection that publishes is no longer read until unblock(). Consumers keep flowing.
+   * The memory and disk alarms call this; embedders and tests may too.
+   */
+  block(reason: string): void {
+    this.blockedReason = reason;
+    this.log.warn({ reason }, 'resource alarm set: blocking publishers');
+    for (const c of this.connections) c.block(reason);
+  }
+
+  /** Clears the alarm: connection.unblocked, and blocked publishers are read again. */
+  unblock(): void {
+    if (this.blockedReason === null) return;
+    this.blockedReason = null;
+    this.log.info('resource alarm cleared: unblocking publishers');
+    for (const c of this.connections) c.unblock();
   }
 
   /** Closes every connection (320 CONNECTION_FORCED), then the listener. */

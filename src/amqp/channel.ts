@@ -187,7 +187,6 @@ export class Channel implements ReplyTarget {
   // --- publishing -----------------------------------------------------------------------------
 
   private startPublish(m: BasicPublish): void {
-    this.conn.notePublish();
     this.pub = m;
     this.pubProps = null;
   }

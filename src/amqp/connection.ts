@@ -75,7 +75,6 @@ export class Connection implements FrameSink {
   private handshakeTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
   private blocked: string | null = null;
-  private publishedWhileBlocked = false;
   private tornDown = false;
   readonly connectedAt = Date.now();
   private readonly log: Logger;
@@ -144,18 +143,26 @@ export class Connection implements FrameSink {
       data = got.subarray(8);
       if (data.length === 0) return;
     }
+    this.feed(data);
+  }
+
+  private feed(data: Buffer): void {
     if (this.state === 'closed') return;
     try {
       this.reader.push(data);
     } catch (e) {
       this.fail(e, 0);
     }
-    if (this.out.backlog > READ_HIGH_WATER) this.socket.pause();
-    if (this.publishedWhileBlocked) this.socket.pause();
+    if (this.out.backlog > READ_HIGH_WATER || this.reader.holding) this.socket.pause();
   }
 
-  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): boolean | undefined {
     if (this.state === 'closed') return;
+    // during a resource alarm a publish is held unread, with everything after it (RabbitMQ blocks
+    // a connection when it publishes, not before)
+    if (this.blocked !== null && type === FRAME_METHOD && channel !== 0 && end - start >= 4 && buf.readUInt32BE(start) === M.BasicPublish) {
+      return false;
+    }
     try {
       if (this.state === 'closing') {
         this.frameWhileClosing(type, channel, buf, start, end);
@@ -339,6 +346,10 @@ export class Connection implements FrameSink {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.out.method(0, { id: M.ConnectionOpenOk, knownHosts: '' });
+    // an alarm raised before this client finished opening is announced now, as RabbitMQ does
+    if (this.blocked !== null && this.clientCapability('connection.blocked')) {
+      this.out.method(0, { id: M.ConnectionBlocked, reason: this.blocked });
+    }
     this.startHeartbeats();
     const client = this.clientProperties.product;
     this.log.info({ user: user.name, vhost: vhostName, client: typeof client === 'string' ? client : undefined }, 'connection opened: user authenticated and granted access to vhost');
@@ -500,7 +511,7 @@ export class Connection implements FrameSink {
   /** Outbound hook and socket 'drain': resume reading and throttled deliveries. */
   afterFlush(): void {
     if (this.state === 'closed') return;
-    if (this.socket.isPaused() && !this.publishedWhileBlocked && this.out.backlog < READ_HIGH_WATER / 2) this.socket.resume();
+    if (this.socket.isPaused() && !this.reader.holding && this.out.backlog < READ_HIGH_WATER / 2) this.socket.resume();
     if (this.throttled && this.out.backlog < DELIVERY_HIGH_WATER / 2) {
       this.throttled = false;
       for (const ch of this.channels.values()) if (ch instanceof Channel) ch.resume();
@@ -519,14 +530,9 @@ export class Connection implements FrameSink {
   unblock(): void {
     if (this.blocked === null) return;
     this.blocked = null;
-    this.publishedWhileBlocked = false;
     if (this.state === 'opened' && this.clientCapability('connection.blocked')) this.out.method(0, { id: M.ConnectionUnblocked });
-    this.socket.resume();
-  }
-
-  /** Called by a channel when a publish arrives; a blocked connection stops being read. */
-  notePublish(): void {
-    if (this.blocked !== null) this.publishedWhileBlocked = true;
+    if (this.reader.holding) this.feed(Buffer.alloc(0)); // process the held publish and what followed it
+    if (!this.reader.holding) this.socket.resume();
   }
 
   // --- heartbeats -----------------------------------------------------------------------------
@@ -540,7 +546,8 @@ export class Connection implements FrameSink {
     this.heartbeatTimer = setInterval(() => {
       if (!this.out.wroteSinceTick) this.out.heartbeat();
       this.out.wroteSinceTick = false;
-      if (this.readSinceTick) this.silentTicks = 0;
+      // a connection held by an alarm is not read, so its silence is ours, not the peer's
+      if (this.readSinceTick || this.reader.holding) this.silentTicks = 0;
       else if (++this.silentTicks >= 4) {
         this.log.warn({ timeoutSec: this.heartbeat, user: this.username }, 'missed heartbeats from client, closing connection');
         this.socket.destroy();

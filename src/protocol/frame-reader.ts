@@ -5,8 +5,12 @@
 import { FRAME_END } from './generated/constants.js';
 
 export interface FrameSink {
-  /** One complete frame; payload is buf[start, end). Called synchronously from push(). */
-  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
+  /**
+   * One complete frame; payload is buf[start, end). Called synchronously from push(). Returning
+   * false holds the frame unprocessed: the reader keeps it and everything after it until the
+   * next push() (e.g. a publish that arrives while the connection is blocked).
+   */
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): boolean | undefined;
 }
 
 export class FrameTooLargeError extends Error {
@@ -38,6 +42,8 @@ export class FrameReader {
   /** Set by the sink to stop parsing the rest of the current chunk (e.g. after a fatal error). */
   stopped = false;
   private partial: Buffer | null = null;
+  /** bytes from a held frame onwards, re-parsed by the next push() */
+  private held: Buffer | null = null;
   private partialLen = 0;
   /** 0 while the partial frame's header is not yet complete */
   private partialNeed = 0;
@@ -54,7 +60,17 @@ export class FrameReader {
     return this.partialLen;
   }
 
+  /** True while a frame is held (see FrameSink.onFrame). */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
   push(chunk: Buffer): void {
+    if (this.held !== null) {
+      const held = this.held;
+      this.held = null;
+      chunk = chunk.length === 0 ? held : Buffer.concat([held, chunk]);
+    }
     let buf = chunk;
     let pos = 0;
     if (this.partial !== null) {
@@ -73,7 +89,10 @@ export class FrameReader {
         this.partial = null;
         this.partialLen = 0;
         this.partialNeed = 0;
-        this.emit(frame, 0);
+        if (!this.emit(frame, 0)) {
+          this.held = pos < chunk.length ? Buffer.concat([frame, chunk.subarray(pos)]) : frame;
+          return;
+        }
       }
     }
     while (!this.stopped) {
@@ -98,15 +117,19 @@ export class FrameReader {
         this.partialNeed = total;
         return;
       }
-      this.emit(buf, pos);
+      if (!this.emit(buf, pos)) {
+        this.held = buf.subarray(pos);
+        return;
+      }
       pos += total;
     }
   }
 
-  private emit(buf: Buffer, pos: number): void {
+  /** Hands one frame to the sink; false when the sink holds it. */
+  private emit(buf: Buffer, pos: number): boolean {
     const size = buf.readUInt32BE(pos + 3);
     const end = pos + HEADER_SIZE + size;
     if (buf[end] !== FRAME_END) throw new BadFrameEndError(buf[pos] as number, buf.subarray(pos + HEADER_SIZE, end), buf[end] as number);
-    this.sink.onFrame(buf[pos] as number, buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end);
+    return this.sink.onFrame(buf[pos] as number, buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end) !== false;
   }
 }

@@ -12,6 +12,8 @@ export interface TestBroker {
   port: number;
   /** true when the tests run against an external broker (no in-process Warren) */
   external: boolean;
+  /** the in-process Warren (undefined for an external broker) */
+  warren?: import('../../src/broker.js').Broker;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startBroker(options: Record<string, unknown> = {}): Promis
     host: '127.0.0.1',
     port: broker.port,
     external: false,
+    warren: broker,
     stop: async () => {
       await broker.stop();
       await rm(dataDir, { recursive: true, force: true });
