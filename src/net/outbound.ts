@@ -60,6 +60,16 @@ export class Outbound {
     this.segStart = 0;
   }
 
+  /** Writes a frame's 7-byte header at the current position (room already ensured); returns the payload offset. */
+  private head(type: number, channel: number, size: number): number {
+    const s = this.slab;
+    const p = this.pos;
+    s[p] = type;
+    s.writeUInt16BE(channel, p + 1);
+    s.writeUInt32BE(size, p + 3);
+    return p + 7;
+  }
+
   /** Move the slab bytes written so far into the pending list. */
   private cut(): void {
     if (this.pos > this.segStart) {
@@ -113,13 +123,9 @@ export class Outbound {
 
   heartbeat(): void {
     this.ensure(8);
-    const s = this.slab;
-    let p = this.pos;
-    s[p++] = FRAME_HEARTBEAT;
-    s.writeUInt16BE(0, p);
-    s.writeUInt32BE(0, p + 2);
-    s[p + 6] = FRAME_END;
-    this.pos = p + 7;
+    const p = this.head(FRAME_HEARTBEAT, 0, 0);
+    this.slab[p] = FRAME_END;
+    this.pos = p + 1;
     this.schedule();
   }
 
@@ -130,14 +136,10 @@ export class Outbound {
     encodeMethod(w, m);
     const size = w.pos;
     this.ensure(size + 8);
-    const s = this.slab;
-    const p = this.pos;
-    s[p] = FRAME_METHOD;
-    s.writeUInt16BE(channel, p + 1);
-    s.writeUInt32BE(size, p + 3);
-    w.buf.copy(s, p + 7, 0, size);
-    s[p + 7 + size] = FRAME_END;
-    this.pos = p + 8 + size;
+    const p = this.head(FRAME_METHOD, channel, size);
+    w.buf.copy(this.slab, p, 0, size);
+    this.slab[p + size] = FRAME_END;
+    this.pos = p + size + 1;
     this.schedule();
   }
 
@@ -158,12 +160,9 @@ export class Outbound {
     const size = 4 + 1 + ctLen + 8 + 1 + 1 + exLen + 1 + rkLen;
     this.ensure(size + 8);
     const s = this.slab;
-    let p = this.pos;
-    s[p] = FRAME_METHOD;
-    s.writeUInt16BE(channel, p + 1);
-    s.writeUInt32BE(size, p + 3);
-    s.writeUInt32BE(M.BasicDeliver, p + 7);
-    p += 11;
+    let p = this.head(FRAME_METHOD, channel, size);
+    s.writeUInt32BE(M.BasicDeliver, p);
+    p += 4;
     s[p++] = ctLen;
     p += s.write(consumerTag, p, ctLen, 'utf8');
     s.writeUInt32BE(Math.floor(deliveryTag / 0x100000000), p);
@@ -207,15 +206,12 @@ export class Outbound {
     const hsize = 12 + props.length;
     this.ensure(hsize + 8);
     const s = this.slab;
-    let p = this.pos;
-    s[p] = FRAME_HEADER;
-    s.writeUInt16BE(channel, p + 1);
-    s.writeUInt32BE(hsize, p + 3);
-    s.writeUInt16BE(BASIC_CLASS, p + 7);
-    s.writeUInt16BE(0, p + 9); // weight, always 0
-    s.writeUInt32BE(Math.floor(body.length / 0x100000000), p + 11);
-    s.writeUInt32BE(body.length >>> 0, p + 15);
-    p += 19;
+    let p = this.head(FRAME_HEADER, channel, hsize);
+    s.writeUInt16BE(BASIC_CLASS, p);
+    s.writeUInt16BE(0, p + 2); // weight, always 0
+    s.writeUInt32BE(Math.floor(body.length / 0x100000000), p + 4);
+    s.writeUInt32BE(body.length >>> 0, p + 8);
+    p += 12;
     props.copy(s, p);
     p += props.length;
     s[p++] = FRAME_END;
@@ -225,24 +221,13 @@ export class Outbound {
       const n = Math.min(maxChunk, body.length - off);
       if (n < COPY_LIMIT) {
         this.ensure(n + 8);
-        const b = this.slab;
-        let q = this.pos;
-        b[q] = FRAME_BODY;
-        b.writeUInt16BE(channel, q + 1);
-        b.writeUInt32BE(n, q + 3);
-        q += 7;
-        body.copy(b, q, off, off + n);
-        q += n;
-        b[q++] = FRAME_END;
-        this.pos = q;
+        const q = this.head(FRAME_BODY, channel, n);
+        body.copy(this.slab, q, off, off + n);
+        this.slab[q + n] = FRAME_END;
+        this.pos = q + n + 1;
       } else {
         this.ensure(8);
-        const b = this.slab;
-        const q = this.pos;
-        b[q] = FRAME_BODY;
-        b.writeUInt16BE(channel, q + 1);
-        b.writeUInt32BE(n, q + 3);
-        this.pos = q + 7;
+        this.pos = this.head(FRAME_BODY, channel, n);
         this.cut();
         this.pending.push(body.subarray(off, off + n));
         this.pendingLen += n;
