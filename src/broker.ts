@@ -9,9 +9,16 @@ import { Connection } from './amqp/connection.js';
 import type { BrokerContext } from './amqp/context.js';
 import { DirectReplyTo } from './amqp/direct-reply-to.js';
 import { UserStore } from './auth/users.js';
+import { ResourceMonitor } from './alarms.js';
 import { type BrokerConfig, type BrokerOptions, resolveConfig } from './config.js';
-import { VHost } from './core/vhost.js';
+import { isDurableBinding, VHost } from './core/vhost.js';
 import { createLogger, type Logger } from './log.js';
+import { DataDir, writeFileAtomic } from './store/data-dir.js';
+import { type DefinitionsFile, jsonToTable, tableToJson } from './store/definitions.js';
+import { DiskStore } from './store/disk-store.js';
+import { MemoryStore } from './store/memory-store.js';
+import type { MessageStore } from './store/store.js';
+import { existsSync } from 'node:fs';
 
 /** How long stop() waits for clients to answer connection.close before dropping them. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -42,18 +49,33 @@ export class Broker implements BrokerContext {
   readonly product = 'Warren';
   readonly version = packageVersion();
   readonly connections = new Set<Connection>();
+  readonly store: MessageStore;
+  private readonly dataDir: DataDir;
+  private monitor: ResourceMonitor | null = null;
   private server: Server | null = null;
   private boundPort = 0;
+  private restoring = true;
+  private definitionsSaveQueued = false;
+  /** raised resource alarms: name → reason sent in connection.blocked */
+  private readonly alarms = new Map<string, string>();
 
   private constructor(options: BrokerOptions) {
     this.config = resolveConfig(options);
     this.log = options.logger ?? createLogger(options.logLevel ?? 'info');
+    this.dataDir = new DataDir(this.config.dataDir);
+    this.store = this.config.store === 'memory' ? new MemoryStore() : new DiskStore(this.config.dataDir, this.log);
   }
 
   /** Starts a broker and resolves once it listens. */
   static async start(options: BrokerOptions = {}): Promise<Broker> {
     const b = new Broker(options);
-    await b.boot();
+    b.dataDir.open(); // lock and format check before the store touches anything
+    try {
+      await b.boot();
+    } catch (e) {
+      b.dataDir.unlock();
+      throw e;
+    }
     return b;
   }
 
@@ -62,12 +84,27 @@ export class Broker implements BrokerContext {
     return this.boundPort;
   }
 
+  private get definitionsPath(): string {
+    return join(this.config.dataDir, 'definitions.json');
+  }
+
   private async boot(): Promise<void> {
     const c = this.config;
     mkdirSync(c.dataDir, { recursive: true });
-    this.addVhost(c.defaultVhost);
-    this.users.add(c.defaultUser, c.defaultPass, ['administrator']);
-    this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
+    const path = this.definitionsPath;
+    if (this.store.durable && existsSync(path)) {
+      this.importDefinitions(JSON.parse(readFileSync(path, 'utf8')) as DefinitionsFile);
+    } else {
+      // first boot: RabbitMQ's default vhost and user
+      this.addVhost(c.defaultVhost);
+      this.users.add(c.defaultUser, c.defaultPass, ['administrator']);
+      this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
+    }
+    this.recoverMessages();
+    this.restoring = false;
+    if (this.store.durable) this.saveDefinitions();
+    this.monitor = new ResourceMonitor(c.dataDir, c.diskFreeLimit, c.vmMemoryHighWatermark, this, this.log);
+    this.monitor.start();
 
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
@@ -87,37 +124,156 @@ export class Broker implements BrokerContext {
   addVhost(name: string): VHost {
     let v = this.vhosts.get(name);
     if (!v) {
-      v = new VHost(name);
+      v = new VHost(name, this.store, {
+        queueDeleted: () => {},
+        definitionsChanged: () => this.definitionsChanged(),
+      });
       this.vhosts.set(name, v);
+      this.definitionsChanged();
     }
     return v;
+  }
+
+  // --- definitions ----------------------------------------------------------------------------
+
+  /** Durable definitions changed: rewrite definitions.json once at the end of this turn. */
+  definitionsChanged(): void {
+    if (this.restoring || !this.store.durable || this.definitionsSaveQueued) return;
+    this.definitionsSaveQueued = true;
+    setImmediate(() => {
+      this.definitionsSaveQueued = false;
+      if (this.server !== null) this.saveDefinitions();
+    });
+  }
+
+  saveDefinitions(): void {
+    try {
+      writeFileAtomic(this.definitionsPath, `${JSON.stringify(this.exportDefinitions(), null, 2)}\n`);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'cannot write definitions');
+    }
+  }
+
+  /** Everything that survives a restart, in RabbitMQ's definitions format. */
+  exportDefinitions(): DefinitionsFile {
+    const d: DefinitionsFile = {
+      rabbit_version: '3.10.0',
+      rabbitmq_version: '3.10.0',
+      product_name: this.product,
+      product_version: this.version,
+      users: [...this.users.users.values()].map((u) => ({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: 'rabbit_password_hashing_sha256', tags: u.tags, limits: {} })),
+      vhosts: [...this.vhosts.keys()].map((name) => ({ name, limits: [], metadata: {} })),
+      permissions: [...this.users.users.values()].flatMap((u) => [...u.permissions].map(([vhost, p]) => ({ user: u.name, vhost, ...p }))),
+      topic_permissions: [],
+      parameters: [],
+      global_parameters: [],
+      policies: [],
+      queues: [],
+      exchanges: [],
+      bindings: [],
+    };
+    for (const v of this.vhosts.values()) {
+      for (const q of v.queues.values()) {
+        if (!q.durable || q.exclusive) continue;
+        d.queues?.push({ name: q.name, vhost: v.name, durable: true, auto_delete: q.autoDelete, arguments: tableToJson(q.arguments) });
+      }
+      for (const e of v.exchanges.values()) {
+        if (!e.durable || e.name === '' || e.name.startsWith('amq.')) continue;
+        d.exchanges?.push({ name: e.name, vhost: v.name, type: e.type, durable: true, auto_delete: e.autoDelete, internal: e.internal, arguments: tableToJson(e.settings.arguments) });
+      }
+      for (const e of v.exchanges.values()) {
+        for (const b of e.bindings.values()) {
+          if (!isDurableBinding(b)) continue;
+          d.bindings?.push({ source: e.name, vhost: v.name, destination: b.destination.name, destination_type: b.destination.kind, routing_key: b.routingKey, arguments: tableToJson(b.arguments) });
+        }
+      }
+    }
+    return d;
+  }
+
+  /** Loads a definitions file (ours or RabbitMQ's export). */
+  importDefinitions(d: DefinitionsFile): void {
+    for (const v of d.vhosts ?? []) this.addVhost(v.name);
+    for (const u of d.users ?? []) {
+      const tags = Array.isArray(u.tags) ? u.tags : u.tags.split(',').filter((t) => t !== '');
+      this.users.users.set(u.name, { name: u.name, passwordHash: u.password_hash, tags, permissions: new Map() });
+    }
+    for (const p of d.permissions ?? []) this.users.setPermissions(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+    for (const e of d.exchanges ?? []) {
+      const v = this.addVhost(e.vhost);
+      if (v.exchanges.has(e.name)) continue;
+      v.declareExchange(e.name, e.type, false, { durable: true, autoDelete: e.auto_delete, internal: e.internal, arguments: jsonToTable(e.arguments) });
+    }
+    for (const q of d.queues ?? []) {
+      const v = this.addVhost(q.vhost);
+      if (v.queues.has(q.name)) continue;
+      v.createQueue(q.name, { durable: true, exclusive: false, autoDelete: q.auto_delete, arguments: jsonToTable(q.arguments) }, false);
+    }
+    for (const b of d.bindings ?? []) {
+      const v = this.vhosts.get(b.vhost);
+      const src = v?.exchanges.get(b.source);
+      const dest = b.destination_type === 'queue' ? v?.queues.get(b.destination) : v?.exchanges.get(b.destination);
+      if (!v || !src || !dest) continue;
+      v.bind(src, dest, b.routing_key, jsonToTable(b.arguments));
+    }
+  }
+
+  /** Hands what the store recovered to the queues; durable queues it did not know get a new store id. */
+  private recoverMessages(): void {
+    for (const r of this.store.recover()) {
+      const v = this.addVhost(r.vhost);
+      let q = v.queues.get(r.name);
+      if (!q) {
+        // the store knew a queue the definitions file missed (a crash between the two): keep it
+        this.log.warn({ queue: r.name, vhost: r.vhost }, 'queue recovered from the message store only');
+        q = v.createQueue(r.name, { durable: true, exclusive: false, autoDelete: r.autoDelete, arguments: r.arguments }, false);
+      }
+      if (q.storeId !== 0) continue;
+      q.recover(r);
+      if (r.count > 0) this.log.info({ queue: r.name, vhost: r.vhost, messages: r.count }, 'queue recovered');
+    }
+    for (const v of this.vhosts.values()) for (const q of v.queues.values()) if (q.durable && !q.exclusive) q.persist();
+  }
+
+  // --- alarms ---------------------------------------------------------------------------------
+
+  setAlarm(name: string, reason: string): void {
+    if (this.alarms.has(name)) return;
+    const wasBlocked = this.alarms.size > 0;
+    this.alarms.set(name, reason);
+    this.log.warn({ alarm: name, reason }, 'resource alarm set: blocking publishers');
+    if (!wasBlocked) for (const c of this.connections) c.block(reason);
+  }
+
+  clearAlarm(name: string): void {
+    if (!this.alarms.delete(name)) return;
+    this.log.info({ alarm: name }, 'resource alarm cleared');
+    if (this.alarms.size === 0) for (const c of this.connections) c.unblock();
+  }
+
+  get blockedReason(): string | null {
+    const first = this.alarms.values().next();
+    return first.done ? null : first.value;
   }
 
   private accept(socket: Socket): void {
     const conn = new Connection(this, socket, (c) => this.connections.delete(c));
     this.connections.add(conn);
-    if (this.blockedReason !== null) conn.block(this.blockedReason);
+    const reason = this.blockedReason;
+    if (reason !== null) conn.block(reason);
   }
-
-  private blockedReason: string | null = null;
 
   /**
-   * Raises a resource alarm: every connection gets connection.blocked (if its client supports it)
-   * and a connection that publishes is no longer read until unblock(). Consumers keep flowing.
-   * The memory and disk alarms call this; embedders and tests may too.
+   * Raises a manual resource alarm: every connection gets connection.blocked (if its client supports
+   * it) and a connection that publishes is no longer read until unblock(). Consumers keep flowing.
    */
   block(reason: string): void {
-    this.blockedReason = reason;
-    this.log.warn({ reason }, 'resource alarm set: blocking publishers');
-    for (const c of this.connections) c.block(reason);
+    this.setAlarm('manual', reason);
   }
 
-  /** Clears the alarm: connection.unblocked, and blocked publishers are read again. */
+  /** Clears the manual alarm. */
   unblock(): void {
-    if (this.blockedReason === null) return;
-    this.blockedReason = null;
-    this.log.info('resource alarm cleared: unblocking publishers');
-    for (const c of this.connections) c.unblock();
+    this.clearAlarm('manual');
   }
 
   /** Closes every connection (320 CONNECTION_FORCED), then the listener. */
@@ -137,6 +293,10 @@ export class Broker implements BrokerContext {
     await Promise.all(waits);
     clearTimeout(timer);
     await closed;
+    this.monitor?.stop();
+    await this.store.close();
+    if (this.store.durable) this.saveDefinitions();
+    this.dataDir.unlock();
     this.log.info('broker stopped');
   }
 }

@@ -27,6 +27,12 @@ export interface BrokerOptions {
   /** default user created on first boot (RabbitMQ: default_user / default_pass) */
   defaultUser?: string;
   defaultPass?: string;
+  /** block publishers when the data dir's filesystem has fewer free bytes (RabbitMQ: disk_free_limit, 50 MB) */
+  diskFreeLimit?: number;
+  /** block publishers above this memory use: a fraction of RAM (≤ 1) or bytes (RabbitMQ: vm_memory_high_watermark, 0.4) */
+  vmMemoryHighWatermark?: number;
+  /** 'disk' (default): durable storage in dataDir; 'memory': nothing survives a restart */
+  store?: 'disk' | 'memory';
 }
 
 export interface BrokerConfig {
@@ -41,6 +47,9 @@ export interface BrokerConfig {
   defaultVhost: string;
   defaultUser: string;
   defaultPass: string;
+  diskFreeLimit: number;
+  vmMemoryHighWatermark: number;
+  store: 'disk' | 'memory';
 }
 
 /** The smallest frame_max a client may negotiate (RabbitMQ's ?FRAME_MIN_SIZE). */
@@ -59,5 +68,8 @@ export function resolveConfig(o: BrokerOptions): BrokerConfig {
     defaultVhost: o.defaultVhost ?? '/',
     defaultUser: o.defaultUser ?? 'guest',
     defaultPass: o.defaultPass ?? 'guest',
+    diskFreeLimit: o.diskFreeLimit ?? 50_000_000,
+    vmMemoryHighWatermark: o.vmMemoryHighWatermark ?? 0.4,
+    store: o.store ?? 'disk',
   };
 }

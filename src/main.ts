@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { Broker } from './broker.js';
 import type { LogLevel } from './log.js';
 
-const USAGE = 'usage: warren [--port N] [--host H] [--data-dir DIR] [--log-level fatal|error|warn|info|debug|trace|silent]';
+const USAGE =
+  'usage: warren [--port N] [--host H] [--data-dir DIR] [--log-level fatal|error|warn|info|debug|trace|silent] [--disk-free-limit BYTES] [--vm-memory-high-watermark FRACTION|BYTES]';
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 function die(reason: string): never {
@@ -13,7 +14,7 @@ function die(reason: string): never {
   process.exit(2);
 }
 
-function parse(): { port: number; host?: string; dataDir: string; logLevel: LogLevel } {
+function parse(): { port: number; host?: string; dataDir: string; logLevel: LogLevel; diskFreeLimit?: number; vmMemoryHighWatermark?: number } {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -22,6 +23,8 @@ function parse(): { port: number; host?: string; dataDir: string; logLevel: LogL
         host: { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        'disk-free-limit': { type: 'string' },
+        'vm-memory-high-watermark': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -39,7 +42,16 @@ function parse(): { port: number; host?: string; dataDir: string; logLevel: LogL
   if (!/^\d+$/.test(portText) || port > 65535) die(`invalid port '${portText}'`);
   const logLevel = ((values['log-level'] as string | undefined) ?? process.env.WARREN_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LEVELS.has(logLevel)) die(`invalid log level '${logLevel}'`);
+  const num = (flag: string): number | undefined => {
+    const v = values[flag] as string | undefined;
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) die(`invalid --${flag} '${v}'`);
+    return n;
+  };
   return {
+    diskFreeLimit: num('disk-free-limit'),
+    vmMemoryHighWatermark: num('vm-memory-high-watermark'),
     port,
     host: values.host as string | undefined,
     dataDir: (values['data-dir'] as string | undefined) ?? process.env.WARREN_DATA_DIR ?? './data',

@@ -5,7 +5,9 @@ import type { User } from '../auth/users.js';
 import { notFound, accessRefused, preconditionFailed, rname, unexpectedFrame, frameError } from '../errors.js';
 import type { Exchange } from '../core/exchange/index.js';
 import { Message } from '../core/message.js';
-import type { ConsumerSink, Queue, QueueEntry } from '../core/queue/queue.js';
+import { ACCEPTED_DURABLE, type ConsumerSink, type Queue, type QueueEntry, REFUSED } from '../core/queue/queue.js';
+import { Deque } from '../core/queue/deque.js';
+import type { DurableWaiter } from '../store/store.js';
 import type { VHost } from '../core/vhost.js';
 import type { FieldTable } from '../protocol/field-value.js';
 import { PROPERTY_FLAGS } from '../protocol/generated/properties.js';
@@ -66,7 +68,7 @@ interface TxSettle {
   requeue: boolean;
 }
 
-export class Channel implements ReplyTarget {
+export class Channel implements ReplyTarget, DurableWaiter {
   state: 'open' | 'closing' = 'open';
   /** id (class<<16|method) of the method being handled, for error replies */
   currentMethod = 0;
@@ -89,10 +91,14 @@ export class Channel implements ReplyTarget {
   /** basic.qos global=true: shared by the whole channel */
   globalPrefetch = 0;
 
-  // publisher confirms
+  // publisher confirms. Transient publishes are confirmed at once; persistent ones routed to a
+  // durable queue wait (in order) for the store's commit. Acks go out coalesced once per turn.
   confirmMode = false;
   private publishSeq = 0;
-  private confirmedUpTo = 0;
+  /** seqs waiting for the store, ascending; each store.sync() call matches one */
+  private readonly pendingDurable = new Deque<number>();
+  /** seqs confirmed but not yet acked on the wire */
+  private readyAcks: number[] = [];
   private ackSentUpTo = 0;
   private confirmFlushQueued = false;
 
@@ -237,6 +243,7 @@ export class Channel implements ReplyTarget {
     const seq = this.confirmMode ? ++this.publishSeq : 0;
     let routed = false;
     let refused = false;
+    let durable = false;
     if (ex === this.vhost.defaultExchange && msg.routingKey.startsWith(REPLY_PREFIX)) {
       const target = this.conn.ctx.directReplyTo.lookup(msg.routingKey);
       if (target !== undefined) {
@@ -247,7 +254,11 @@ export class Channel implements ReplyTarget {
       const out = this.routed;
       this.vhost.route(ex, msg, out);
       routed = out.length > 0;
-      for (let i = 0; i < out.length; i++) if (!(out[i] as Queue).enqueue(msg)) refused = true;
+      for (let i = 0; i < out.length; i++) {
+        const r = (out[i] as Queue).enqueue(msg);
+        if (r === REFUSED) refused = true;
+        else if (r === ACCEPTED_DURABLE) durable = true;
+      }
       out.length = 0;
     }
     if (!routed && mandatory) {
@@ -255,36 +266,69 @@ export class Channel implements ReplyTarget {
     }
     if (seq === 0) return;
     if (refused) this.nack(seq);
+    else if (durable) {
+      this.pendingDurable.push(seq);
+      this.conn.ctx.store.sync(this);
+    } else this.confirm(seq);
+  }
+
+  /** The store committed the batch holding our oldest pending publish (DurableWaiter). */
+  durable(err: Error | null): void {
+    const seq = this.pendingDurable.shift();
+    if (seq === undefined || this.state !== 'open') return;
+    if (err) this.nack(seq);
     else this.confirm(seq);
   }
 
   /**
-   * A queue refused the message (reject-publish): acks owed for earlier publishes go out first, then
-   * basic.nack for this one — with multiple=true, as RabbitMQ sends it (everything before is acked).
+   * basic.nack for a publish a queue refused (reject-publish) or the store could not write. Acks
+   * owed for earlier publishes go out first; multiple=true, as RabbitMQ sends it, unless an earlier
+   * publish is still waiting for the store.
    */
   private nack(seq: number): void {
     this.flushConfirms();
-    this.confirmedUpTo = seq;
-    this.ackSentUpTo = seq;
-    this.conn.out.method(this.id, { id: M.BasicNack, deliveryTag: seq, multiple: true, requeue: false });
+    const pendingBelow = (this.pendingDurable.peek() ?? Number.POSITIVE_INFINITY) < seq;
+    if (seq > this.ackSentUpTo) this.ackSentUpTo = seq;
+    this.conn.out.method(this.id, { id: M.BasicNack, deliveryTag: seq, multiple: !pendingBelow, requeue: false });
   }
 
   /** Marks publish `seq` confirmed; acks go out coalesced once per event-loop turn. */
   private confirm(seq: number): void {
-    if (seq > this.confirmedUpTo) this.confirmedUpTo = seq;
+    this.readyAcks.push(seq);
     if (!this.confirmFlushQueued) {
       this.confirmFlushQueued = true;
       this.conn.queueConfirmFlush(this);
     }
   }
 
-  /** Called by the connection just before its outbound buffer is written. */
+  /**
+   * Called by the connection just before its outbound buffer is written. Confirmed seqs below the
+   * oldest publish still waiting for the store go out as one ack with multiple=true; any above it
+   * go out one by one (multiple would wrongly cover the waiting one).
+   */
   flushConfirms(): void {
     this.confirmFlushQueued = false;
-    if (this.state !== 'open' || this.confirmedUpTo <= this.ackSentUpTo) return;
-    const multiple = this.confirmedUpTo - this.ackSentUpTo > 1;
-    this.ackSentUpTo = this.confirmedUpTo;
-    this.conn.out.method(this.id, { id: M.BasicAck, deliveryTag: this.confirmedUpTo, multiple });
+    const ready = this.readyAcks;
+    if (this.state !== 'open' || ready.length === 0) return;
+    this.readyAcks = [];
+    for (let i = 1; i < ready.length; i++) {
+      if ((ready[i] as number) < (ready[i - 1] as number)) {
+        ready.sort((a, b) => a - b);
+        break;
+      }
+    }
+    const lowestPending = this.pendingDurable.peek() ?? Number.POSITIVE_INFINITY;
+    let i = 0;
+    while (i < ready.length && (ready[i] as number) < lowestPending) i++;
+    if (i > 0) {
+      const top = ready[i - 1] as number;
+      const multiple = !(i === 1 && top === this.ackSentUpTo + 1);
+      if (top > this.ackSentUpTo) this.ackSentUpTo = top;
+      this.conn.out.method(this.id, { id: M.BasicAck, deliveryTag: top, multiple });
+    }
+    for (; i < ready.length; i++) {
+      this.conn.out.method(this.id, { id: M.BasicAck, deliveryTag: ready[i] as number, multiple: false });
+    }
   }
 
   deliverReply(exchange: string, routingKey: string, propsRaw: Buffer, body: Buffer): void {

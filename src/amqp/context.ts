@@ -3,6 +3,7 @@ import type { UserStore } from '../auth/users.js';
 import type { BrokerConfig } from '../config.js';
 import type { VHost } from '../core/vhost.js';
 import type { Logger } from '../log.js';
+import type { MessageStore } from '../store/store.js';
 import type { DirectReplyTo } from './direct-reply-to.js';
 
 export interface BrokerContext {
@@ -11,6 +12,7 @@ export interface BrokerContext {
   readonly users: UserStore;
   readonly vhosts: Map<string, VHost>;
   readonly directReplyTo: DirectReplyTo;
+  readonly store: MessageStore;
   readonly product: string;
   readonly version: string;
 }

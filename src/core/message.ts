@@ -14,6 +14,10 @@ export class Message {
   /** broker-wide, increasing: a queue's order and the store's key */
   readonly id: number;
   private props: BasicProperties | undefined;
+  /** where the store keeps this message's record: segment (0 = not written), offset, length */
+  seg = 0;
+  off = 0;
+  len = 0;
 
   constructor(
     readonly exchange: string,

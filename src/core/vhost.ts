@@ -8,6 +8,7 @@ import { assertEquivalentArgs, EQUIVALENCE_EXCHANGE_ARGS, EQUIVALENCE_QUEUE_ARGS
 import { type Binding, bindingKey, createExchange, type Destination, Exchange, EXCHANGE_TYPES, route } from './exchange/index.js';
 import { DefaultExchange } from './exchange/default.js';
 import type { Message } from './message.js';
+import type { MessageStore } from '../store/store.js';
 import { Queue, type QueueSettings } from './queue/queue.js';
 
 export interface ExchangeDeclare {
@@ -29,7 +30,11 @@ const BUILTIN_EXCHANGES: [string, string, boolean][] = [
 
 export interface VHostEvents {
   queueDeleted(q: Queue): void;
+  /** something that belongs in the definitions file changed (durable exchange/queue/binding) */
+  definitionsChanged(): void;
 }
+
+const NO_EVENTS: VHostEvents = { queueDeleted: () => {}, definitionsChanged: () => {} };
 
 export class VHost {
   readonly exchanges = new Map<string, Exchange>();
@@ -38,7 +43,8 @@ export class VHost {
 
   constructor(
     readonly name: string,
-    private readonly events: VHostEvents = { queueDeleted: () => {} },
+    private readonly store: MessageStore,
+    private readonly events: VHostEvents = NO_EVENTS,
   ) {
     this.defaultExchange = new DefaultExchange(name, this.queues);
     this.exchanges.set('', this.defaultExchange);
@@ -81,6 +87,7 @@ export class VHost {
     if (!EXCHANGE_TYPES.has(type)) throw commandInvalid(`unknown exchange type '${type}'`);
     const e = createExchange(type, name, this.name, { ...d }) as Exchange;
     this.exchanges.set(name, e);
+    if (e.durable) this.events.definitionsChanged();
     return e;
   }
 
@@ -99,6 +106,7 @@ export class VHost {
     this.exchanges.delete(e.name);
     for (const key of [...e.bindings.keys()]) e.unbind(key);
     for (const b of [...e.incoming]) this.dropBinding(b);
+    if (e.durable) this.events.definitionsChanged();
   }
 
   // --- queues ---------------------------------------------------------------------------------
@@ -148,10 +156,20 @@ export class VHost {
       assertEquivalentArgs(EQUIVALENCE_QUEUE_ARGS, existing.arguments, s.arguments, what);
       return { queue: existing, created: false };
     }
-    const q = new Queue(name, this.name, s, { autoDeleteQueue: (x) => this.removeQueue(x) });
+    const q = this.createQueue(name, s);
     if (s.exclusive) q.exclusiveOwner = owner;
-    this.queues.set(name, q);
     return { queue: q, created: true };
+  }
+
+  /** Makes a queue; a durable, non-exclusive one is registered with the store (RabbitMQ never keeps exclusive queues). */
+  createQueue(name: string, s: QueueSettings, persist = true): Queue {
+    const q = new Queue(name, this.name, s, { autoDeleteQueue: (x) => this.removeQueue(x) }, this.store);
+    this.queues.set(name, q);
+    if (s.durable && !s.exclusive) {
+      if (persist) q.persist();
+      this.events.definitionsChanged();
+    }
+    return q;
   }
 
   deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: object | null): number {
@@ -170,6 +188,7 @@ export class VHost {
     for (const b of [...q.incoming]) this.dropBinding(b);
     const n = q.destroy();
     this.events.queueDeleted(q);
+    if (q.durable && !q.exclusive) this.events.definitionsChanged();
     return n;
   }
 
@@ -181,7 +200,7 @@ export class VHost {
     }
     source.validateBinding(routingKey, args);
     const b: Binding = { source, destination, routingKey, arguments: args, key: bindingKey(destination, routingKey, args) };
-    source.bind(b);
+    if (source.bind(b) && isDurableBinding(b)) this.events.definitionsChanged();
   }
 
   /** Removes a binding; a binding that does not exist is not an error (RabbitMQ is idempotent here). */
@@ -190,7 +209,7 @@ export class VHost {
       throw accessRefused(`operation not permitted on the default exchange`);
     }
     const b = source.unbind(bindingKey(destination, routingKey, args));
-    if (b) this.afterUnbind(source);
+    if (b) this.afterUnbind(source, b);
   }
 
   hasBinding(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): boolean {
@@ -198,11 +217,12 @@ export class VHost {
   }
 
   private dropBinding(b: Binding): void {
-    if (b.source.unbind(b.key)) this.afterUnbind(b.source);
+    if (b.source.unbind(b.key)) this.afterUnbind(b.source, b);
   }
 
   /** RabbitMQ deletes an auto-delete exchange when its last binding (as source) goes. */
-  private afterUnbind(source: Exchange): void {
+  private afterUnbind(source: Exchange, b: Binding): void {
+    if (isDurableBinding(b)) this.events.definitionsChanged();
     if (source.autoDelete && source.bindings.size === 0 && this.exchanges.get(source.name) === source) {
       this.removeExchange(source);
     }
@@ -218,4 +238,11 @@ export class VHost {
   bindingsOf(q: Queue): Binding[] {
     return [...q.incoming];
   }
+}
+
+/** RabbitMQ keeps a binding across restarts when both of its ends are durable (and not exclusive). */
+export function isDurableBinding(b: Binding): boolean {
+  const d = b.destination;
+  const destDurable = d.kind === 'queue' ? (d as Queue).durable && !(d as Queue).exclusive : (d as Exchange).durable;
+  return b.source.durable && destDurable;
 }

@@ -1,19 +1,45 @@
 // A queue: its ready messages in order, its consumers, and dispatch. It knows nothing of AMQP
-// channels or sockets: consumers are ConsumerSinks, and the channel layer decides what "deliver"
-// means. Ordering follows RabbitMQ's classic queues: FIFO, and a requeued message returns to its
-// original position (requeued entries wait in a heap by sequence number ahead of fresh ones).
+// channels or sockets: consumers are ConsumerSinks. Ordering follows RabbitMQ's classic queues:
+// FIFO, and a requeued message returns to its original position.
+//
+// Ready messages live in four regions, in delivery order:
+//   requeued  heap of entries returned by nack/reject/recover/channel close (all older than the rest)
+//   head      entry objects, at most HEAD_COUNT / HEAD_BYTES, ready to deliver
+//   middle    entries paged out to the message store (CompactIndex: numbers only, no bodies)
+//   tail      entry objects newly enqueued while the middle is non-empty or the head is full
+// When the tail outgrows its limits its oldest entries are paged into the middle (a transient
+// message is written to the store for that); when the head runs dry it is refilled from the middle
+// by reading records back. So memory stays bounded whatever the backlog.
+//
+// Persistence: a persistent message in a durable queue gets an ENQ record when enqueued, a DLV record
+// at its first delivery and an ACK record when it leaves (ack, reject, purge, drop, delete).
 import type { FieldTable } from '../../protocol/field-value.js';
+import type { MessageStore, RecoveredQueue, StoredQueue } from '../../store/store.js';
 import { type QueueLimits, queueLimits } from '../arguments.js';
 import type { Binding, Destination } from '../exchange/index.js';
 import type { Message } from '../message.js';
+import { CE_PERSISTED, CE_REDELIVERED, CompactIndex, type CompactEntry } from './compact-index.js';
 import { Deque } from './deque.js';
 import { SeqHeap } from './seq-heap.js';
 
+/** Head window: entry objects kept ready for delivery. */
+const HEAD_COUNT = 2048;
+const HEAD_BYTES = 8 * 1024 * 1024;
+/** Tail window: entries beyond these are paged out to the store. */
+const TAIL_COUNT = 1024;
+const TAIL_BYTES = 4 * 1024 * 1024;
+/** Entries read back from the middle per refill. */
+const REFILL = 512;
+
 export interface QueueEntry {
-  readonly msg: Message;
+  msg: Message;
   /** position in this queue; requeue restores order by it */
   readonly seq: number;
   redelivered: boolean;
+  /** an ENQ record exists (persistent message in a durable queue) */
+  persisted: boolean;
+  /** the entry holds a reference on its record's segment */
+  refd: boolean;
 }
 
 export interface ConsumerSink {
@@ -40,7 +66,13 @@ export interface QueueEvents {
   autoDeleteQueue(q: Queue): void;
 }
 
-export class Queue implements Destination {
+/** enqueue() results */
+export const REFUSED = 0;
+export const ACCEPTED = 1;
+/** accepted, and the publisher confirm must wait for the store's next commit */
+export const ACCEPTED_DURABLE = 2;
+
+export class Queue implements Destination, StoredQueue {
   readonly kind = 'queue' as const;
   routeMark = 0;
   readonly incoming = new Set<Binding>();
@@ -48,15 +80,23 @@ export class Queue implements Destination {
   exclusiveOwner: object | null = null;
   readonly consumers: ConsumerSink[] = [];
   private rr = 0;
-  private readonly fresh = new Deque<QueueEntry>();
   private readonly requeued = new SeqHeap<QueueEntry>();
+  private head = new Deque<QueueEntry>();
+  private readonly middle = new CompactIndex();
+  private tail = new Deque<QueueEntry>();
+  private headBytes = 0;
+  private tailBytes = 0;
+  private requeuedBytes = 0;
   private nextSeq = 1;
   private dispatching = false;
+  private pagingRequested = false;
+  /** delivered persisted entries not yet settled (checkpoints must list them) */
+  private readonly unackedPersisted = new Set<QueueEntry>();
   /** entries handed to consumers or basic.get and not yet settled */
   unacked = 0;
-  /** ready bytes (bodies), for stats */
-  readyBytes = 0;
   deleted = false;
+  /** the store's id for this queue (0: not stored — transient or exclusive) */
+  storeId = 0;
   private hadConsumer = false;
   readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, gets: 0, dropped: 0, rejected: 0 };
   readonly limits: QueueLimits;
@@ -66,6 +106,7 @@ export class Queue implements Destination {
     readonly vhost: string,
     readonly settings: QueueSettings,
     private readonly events: QueueEvents,
+    private readonly store: MessageStore,
   ) {
     this.limits = queueLimits(settings.arguments);
   }
@@ -84,47 +125,139 @@ export class Queue implements Destination {
   }
   /** messages ready for delivery */
   get messageCount(): number {
-    return this.fresh.length + this.requeued.length;
+    return this.requeued.length + this.head.length + this.middle.length + this.tail.length;
+  }
+  /** bytes of ready message bodies */
+  get readyBytes(): number {
+    return this.requeuedBytes + this.headBytes + this.middle.bytes + this.tailBytes;
   }
   get consumerCount(): number {
     return this.consumers.length;
   }
+  /** ready messages whose bodies are only on disk */
+  get pagedOut(): number {
+    return this.middle.length;
+  }
+
+  // --- enqueue --------------------------------------------------------------------------------
 
   /**
-   * Adds a message. Returns false when the queue refuses it (x-overflow reject-publish at its
-   * x-max-length / x-max-length-bytes); with drop-head the oldest ready messages make room instead.
-   * Limits count ready messages only, as in RabbitMQ.
+   * Adds a message: REFUSED when the queue refuses it (x-overflow reject-publish at its
+   * x-max-length / x-max-length-bytes; with drop-head the oldest ready messages make room instead,
+   * counting ready messages only, as RabbitMQ does), ACCEPTED_DURABLE when a publisher confirm must
+   * wait for the store, else ACCEPTED.
    */
-  enqueue(msg: Message): boolean {
+  enqueue(msg: Message): number {
     const lim = this.limits;
     if (lim.overflow !== 'drop-head' && (this.messageCount >= lim.maxLength || this.readyBytes + msg.bodySize > lim.maxLengthBytes)) {
       this.stats.rejected += 1;
-      return false;
+      return REFUSED;
     }
-    this.fresh.push({ msg, seq: this.nextSeq++, redelivered: false });
-    this.readyBytes += msg.bodySize;
+    const e: QueueEntry = { msg, seq: this.nextSeq++, redelivered: false, persisted: false, refd: false };
+    let result = ACCEPTED;
+    if (this.storeId !== 0 && msg.persistent) {
+      this.store.write(msg);
+      this.store.enqueue(this.storeId, e.seq, msg, 0);
+      e.persisted = true;
+      result = ACCEPTED_DURABLE;
+    }
+    if (msg.seg !== 0) {
+      this.store.ref(msg.seg);
+      e.refd = true;
+    }
     this.stats.published += 1;
+    if (this.middle.length === 0 && this.tail.length === 0 && this.head.length < HEAD_COUNT && this.headBytes < HEAD_BYTES) {
+      this.head.push(e);
+      this.headBytes += msg.bodySize;
+    } else {
+      this.tail.push(e);
+      this.tailBytes += msg.bodySize;
+    }
     if (this.consumers.length > 0) this.dispatch();
     while (this.messageCount > lim.maxLength || this.readyBytes > lim.maxLengthBytes) this.dropHead();
-    return true;
+    if (this.tail.length > TAIL_COUNT || this.tailBytes > TAIL_BYTES) this.pageOut();
+    return result;
   }
 
-  /** Discards the oldest ready message (overflow drop-head). Dead-lettering hooks in here. */
-  private dropHead(): void {
-    const e = this.requeued.length > 0 ? this.requeued.pop() : this.fresh.shift();
-    if (e === undefined) return;
-    this.readyBytes -= e.msg.bodySize;
-    this.stats.dropped += 1;
+  // --- paging ---------------------------------------------------------------------------------
+
+  /**
+   * Moves the oldest tail entries into the middle until the tail is within its limits. An entry
+   * whose record is not yet in the file waits: its message is written now and paging resumes
+   * after the store's next commit.
+   */
+  pageOut(): void {
+    this.pagingRequested = false;
+    if (this.deleted) return;
+    while (this.tail.length > TAIL_COUNT / 2 || this.tailBytes > TAIL_BYTES / 2) {
+      const e = this.tail.peek() as QueueEntry;
+      const msg = e.msg;
+      if (msg.seg === 0) this.store.write(msg);
+      if (!this.store.isWritten(msg)) {
+        // write the rest of what must go, then come back once it is on disk
+        for (const t of this.tail) if (t.msg.seg === 0) this.store.write(t.msg);
+        if (!this.pagingRequested) {
+          this.pagingRequested = true;
+          this.store.pageLater(this);
+        }
+        return;
+      }
+      this.tail.shift();
+      this.tailBytes -= msg.bodySize;
+      if (!e.refd) this.store.ref(msg.seg);
+      this.middle.push(e.seq, msg.seg, msg.off, msg.len, msg.bodySize, (e.redelivered ? CE_REDELIVERED : 0) | (e.persisted ? CE_PERSISTED : 0));
+    }
   }
+
+  private readonly ce: CompactEntry = { seq: 0, seg: 0, off: 0, len: 0, size: 0, flags: 0 };
+
+  /** Refills an empty head: from the middle (reading records back), else by taking over the tail. */
+  private refill(): void {
+    if (this.middle.length > 0) {
+      const ce = this.ce;
+      for (let n = 0; n < REFILL && this.middle.shift(ce); n++) {
+        let msg: Message;
+        try {
+          msg = this.store.read(ce.seg, ce.off, ce.len);
+        } catch {
+          // a damaged or missing record: this message cannot be delivered; forget it
+          if ((ce.flags & CE_PERSISTED) !== 0) this.store.ack(this.storeId, ce.seq);
+          this.store.unref(ce.seg);
+          this.stats.dropped += 1;
+          continue;
+        }
+        this.head.push({ msg, seq: ce.seq, redelivered: (ce.flags & CE_REDELIVERED) !== 0, persisted: (ce.flags & CE_PERSISTED) !== 0, refd: true });
+        this.headBytes += msg.bodySize;
+      }
+      return;
+    }
+    if (this.tail.length > 0) {
+      const t = this.head;
+      this.head = this.tail;
+      this.tail = t;
+      this.headBytes = this.tailBytes;
+      this.tailBytes = 0;
+    }
+  }
+
+  // --- taking and settling --------------------------------------------------------------------
 
   /** The next ready entry, removed from the ready list (basic.get or a delivery). */
   private take(): QueueEntry | undefined {
-    const e = this.requeued.length > 0 ? this.requeued.pop() : this.fresh.shift();
-    if (e !== undefined) {
-      this.readyBytes -= e.msg.bodySize;
-      this.unacked += 1;
-      if (e.redelivered) this.stats.redelivered += 1;
+    let e: QueueEntry | undefined;
+    if (this.requeued.length > 0) {
+      e = this.requeued.pop() as QueueEntry;
+      this.requeuedBytes -= e.msg.bodySize;
+    } else {
+      if (this.head.length === 0) this.refill();
+      e = this.head.shift();
+      if (e === undefined) return undefined;
+      this.headBytes -= e.msg.bodySize;
     }
+    this.unacked += 1;
+    if (e.redelivered) this.stats.redelivered += 1;
+    else if (e.persisted) this.store.delivered(this.storeId, e.seq);
+    if (e.persisted) this.unackedPersisted.add(e);
     return e;
   }
 
@@ -137,16 +270,37 @@ export class Queue implements Destination {
   /** Puts an unacked entry back in its original place, marked redelivered. Call dispatch() after. */
   requeue(e: QueueEntry): void {
     this.unacked -= 1;
-    if (this.deleted) return;
+    if (this.deleted) {
+      this.forget(e);
+      return;
+    }
+    this.unackedPersisted.delete(e);
     e.redelivered = true;
     this.requeued.push(e);
-    this.readyBytes += e.msg.bodySize;
+    this.requeuedBytes += e.msg.bodySize;
   }
 
   /** A delivered entry was acked (or rejected without requeue, or delivered with no-ack). */
-  settle(_e: QueueEntry): void {
+  settle(e: QueueEntry): void {
     this.unacked -= 1;
     this.stats.acked += 1;
+    this.forget(e);
+  }
+
+  /** The entry leaves the queue for good: its ACK record and its segment reference go. */
+  private forget(e: QueueEntry): void {
+    this.unackedPersisted.delete(e);
+    if (e.persisted && !this.deleted) this.store.ack(this.storeId, e.seq);
+    if (e.refd) this.store.unref(e.msg.seg);
+  }
+
+  /** Discards the oldest ready message (overflow drop-head). Dead-lettering hooks in here. */
+  private dropHead(): void {
+    const e = this.take();
+    if (e === undefined) return;
+    this.unacked -= 1;
+    this.stats.dropped += 1;
+    this.forget(e);
   }
 
   /** Delivers ready messages round-robin to consumers that can take them. */
@@ -166,7 +320,8 @@ export class Queue implements Destination {
           }
         }
         if (chosen === undefined) break;
-        const e = this.take() as QueueEntry;
+        const e = this.take();
+        if (e === undefined) break;
         this.stats.delivered += 1;
         chosen.deliver(this, e);
       }
@@ -174,6 +329,8 @@ export class Queue implements Destination {
       this.dispatching = false;
     }
   }
+
+  // --- consumers ------------------------------------------------------------------------------
 
   addConsumer(c: ConsumerSink): void {
     this.consumers.push(c);
@@ -195,28 +352,75 @@ export class Queue implements Destination {
     return this.consumers.some((c) => c.exclusive);
   }
 
+  // --- purge, delete, recovery ----------------------------------------------------------------
+
   /** Drops every ready message; returns how many. Unacked messages are not touched. */
   purge(): number {
     const n = this.messageCount;
-    this.fresh.clear();
-    this.requeued.clear();
-    this.readyBytes = 0;
+    for (const e of this.requeued.clear()) this.forget(e);
+    for (const e of this.head) this.forget(e);
+    for (const e of this.tail) this.forget(e);
+    this.middle.forEach((ce) => {
+      if ((ce.flags & CE_PERSISTED) !== 0 && !this.deleted) this.store.ack(this.storeId, ce.seq);
+      this.store.unref(ce.seg);
+    });
+    this.head = new Deque<QueueEntry>();
+    this.tail = new Deque<QueueEntry>();
+    this.middle.clear();
+    this.headBytes = 0;
+    this.tailBytes = 0;
+    this.requeuedBytes = 0;
     return n;
   }
 
   /** Marks the queue deleted and cancels its consumers; returns the ready count it had. */
   destroy(): number {
-    const n = this.purge();
+    if (this.storeId !== 0) this.store.removeQueue(this.storeId);
     this.deleted = true;
+    const n = this.purge();
     const cs = this.consumers.splice(0, this.consumers.length);
     for (const c of cs) c.cancelledByQueue(this);
     return n;
   }
 
-  /** Ready entries in delivery order (for inspection; not a hot path). */
+  /** Takes over what the store recovered for this queue: all of it starts paged out. */
+  recover(r: RecoveredQueue): void {
+    this.storeId = this.store.addQueue(this, r.id);
+    let maxSeq = 0;
+    r.forEach((seq, seg, off, len, size, flags) => {
+      this.middle.push(seq, seg, off, len, size, flags | CE_PERSISTED);
+      if (seq > maxSeq) maxSeq = seq;
+    });
+    this.nextSeq = Math.max(this.nextSeq, maxSeq + 1);
+  }
+
+  /** Registers a new durable queue with the store. */
+  persist(): void {
+    if (this.storeId === 0 && this.store.durable) this.storeId = this.store.addQueue(this);
+  }
+
+  forEachPersisted(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number) => void): void {
+    const visit = (e: QueueEntry, delivered: boolean): void => {
+      if (e.persisted) fn(e.seq, e.msg.seg, e.msg.off, e.msg.len, e.msg.bodySize, e.redelivered || delivered ? CE_REDELIVERED : 0);
+    };
+    for (const e of this.unackedPersisted) visit(e, true);
+    for (const e of this.requeued.values()) visit(e, false);
+    for (const e of this.head) visit(e, false);
+    this.middle.forEach((ce) => {
+      if ((ce.flags & CE_PERSISTED) !== 0) fn(ce.seq, ce.seg, ce.off, ce.len, ce.size, ce.flags & CE_REDELIVERED);
+    });
+    for (const e of this.tail) visit(e, false);
+  }
+
+  /** Ready entries in delivery order, without consuming them (inspection; reads paged bodies). */
   *readyEntries(): IterableIterator<QueueEntry> {
-    const req = [...this.requeued.values()].sort((a, b) => a.seq - b.seq);
-    yield* req;
-    yield* this.fresh;
+    yield* [...this.requeued.values()].sort((a, b) => a.seq - b.seq);
+    yield* this.head;
+    const paged: CompactEntry[] = [];
+    this.middle.forEach((ce) => paged.push({ ...ce }));
+    for (const ce of paged) {
+      yield { msg: this.store.read(ce.seg, ce.off, ce.len), seq: ce.seq, redelivered: (ce.flags & CE_REDELIVERED) !== 0, persisted: (ce.flags & CE_PERSISTED) !== 0, refd: true };
+    }
+    yield* this.tail;
   }
 }

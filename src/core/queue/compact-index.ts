@@ -1,0 +1,107 @@
+// Queue entries whose messages live only on disk, packed into typed-array chunks (29 bytes an
+// entry instead of a few hundred for objects), in queue order. A queue keeps a window of entry
+// objects at its head and tail and this in between, so a backlog costs little memory.
+const CHUNK = 4096;
+
+class Chunk {
+  readonly seq = new Float64Array(CHUNK);
+  readonly seg = new Uint32Array(CHUNK);
+  readonly off = new Uint32Array(CHUNK);
+  readonly len = new Uint32Array(CHUNK);
+  readonly size = new Uint32Array(CHUNK);
+  readonly flags = new Uint8Array(CHUNK);
+  head = 0;
+  tail = 0;
+}
+
+/** One entry as read out of the index (a reused object: copy what you keep). */
+export interface CompactEntry {
+  seq: number;
+  seg: number;
+  off: number;
+  len: number;
+  /** body size, for x-max-length-bytes */
+  size: number;
+  flags: number;
+}
+
+/** Entry flag bits. */
+export const CE_REDELIVERED = 1;
+/** an ENQ record exists for the entry (persistent message in a durable queue) */
+export const CE_PERSISTED = 2;
+
+export class CompactIndex {
+  private chunks: Chunk[] = [];
+  private first = 0;
+  private count = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(seq: number, seg: number, off: number, len: number, size: number, flags: number): void {
+    let c = this.chunks[this.chunks.length - 1];
+    if (c === undefined || c.tail === CHUNK) {
+      c = new Chunk();
+      this.chunks.push(c);
+    }
+    const i = c.tail++;
+    c.seq[i] = seq;
+    c.seg[i] = seg;
+    c.off[i] = off;
+    c.len[i] = len;
+    c.size[i] = size;
+    c.flags[i] = flags;
+    this.count += 1;
+    this.bytes += size;
+  }
+
+  /** Removes the oldest entry into `out`; false when empty. */
+  shift(out: CompactEntry): boolean {
+    if (this.count === 0) return false;
+    const c = this.chunks[this.first] as Chunk;
+    const i = c.head++;
+    out.seq = c.seq[i] as number;
+    out.seg = c.seg[i] as number;
+    out.off = c.off[i] as number;
+    out.len = c.len[i] as number;
+    out.size = c.size[i] as number;
+    out.flags = c.flags[i] as number;
+    this.count -= 1;
+    this.bytes -= out.size;
+    if (c.head === c.tail) {
+      this.chunks[this.first] = undefined as unknown as Chunk;
+      this.first += 1;
+      if (this.first > 64 && this.first * 2 > this.chunks.length) {
+        this.chunks = this.chunks.slice(this.first);
+        this.first = 0;
+      }
+    }
+    return true;
+  }
+
+  /** Visits every entry in order (checkpoints, purge). `out` is reused between calls. */
+  forEach(fn: (e: CompactEntry) => void): void {
+    const out: CompactEntry = { seq: 0, seg: 0, off: 0, len: 0, size: 0, flags: 0 };
+    for (let k = this.first; k < this.chunks.length; k++) {
+      const c = this.chunks[k] as Chunk;
+      for (let i = c.head; i < c.tail; i++) {
+        out.seq = c.seq[i] as number;
+        out.seg = c.seg[i] as number;
+        out.off = c.off[i] as number;
+        out.len = c.len[i] as number;
+        out.size = c.size[i] as number;
+        out.flags = c.flags[i] as number;
+        fn(out);
+      }
+    }
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.first = 0;
+    this.count = 0;
+    this.bytes = 0;
+  }
+}
