@@ -3,6 +3,7 @@
 // publishers are blocked (connection.blocked) and consumers keep flowing.
 import { statfsSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { memoryPressure } from './core/queue/queue.js';
 import type { Logger } from './log.js';
 
 /** How often resources are sampled. RabbitMQ samples memory every second too. */
@@ -54,7 +55,13 @@ export class ResourceMonitor {
       this.log.warn({ err: (e as Error).message }, 'cannot read free disk space');
     }
     const rss = process.memoryUsage.rss();
+    if (this.log.isLevelEnabled('debug')) {
+      const m = process.memoryUsage();
+      this.log.debug({ rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }, 'memory');
+    }
     if (rss > this.memoryLimit) this.target.setAlarm('memory', 'low on memory');
     else this.target.clearAlarm('memory');
+    // queues page transient messages out well before the alarm, so it stays a last resort
+    memoryPressure.on = rss > this.memoryLimit / 2;
   }
 }

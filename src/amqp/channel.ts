@@ -238,8 +238,11 @@ export class Channel implements ReplyTarget, DurableWaiter {
     }
   }
 
-  /** Routes and enqueues one message; returns it (basic.return) when mandatory and unroutable. */
-  private publish(ex: Exchange, msg: Message, mandatory: boolean): void {
+  /**
+   * Routes and enqueues one message, returning it (basic.return) when mandatory and unroutable.
+   * Returns true when a durable queue took it as persistent (it must reach the disk to count).
+   */
+  private publish(ex: Exchange, msg: Message, mandatory: boolean): boolean {
     const seq = this.confirmMode ? ++this.publishSeq : 0;
     let routed = false;
     let refused = false;
@@ -264,12 +267,13 @@ export class Channel implements ReplyTarget, DurableWaiter {
     if (!routed && mandatory) {
       this.conn.out.basicReturn(this.id, 312, 'NO_ROUTE', msg.exchange, msg.routingKey, msg, this.conn.frameMax);
     }
-    if (seq === 0) return;
+    if (seq === 0) return durable;
     if (refused) this.nack(seq);
     else if (durable) {
       this.pendingDurable.push(seq);
       this.conn.ctx.store.sync(this);
     } else this.confirm(seq);
+    return durable;
   }
 
   /** The store committed the batch holding our oldest pending publish (DurableWaiter). */
@@ -339,19 +343,22 @@ export class Channel implements ReplyTarget, DurableWaiter {
 
   // --- transactions ---------------------------------------------------------------------------
 
-  txCommit(): void {
+  /** Applies the transaction; returns true when its persistent messages must reach the disk first. */
+  txCommit(): boolean {
     const pubs = this.txPublishes;
     const settles = this.txSettles;
     this.txPublishes = [];
     this.txSettles = [];
+    let durable = false;
     for (const p of pubs) {
       const ex = this.vhost.exchanges.get(p.exchange);
-      if (ex) this.publish(ex, p.msg, p.mandatory);
+      if (ex && this.publish(ex, p.msg, p.mandatory)) durable = true;
     }
     for (const s of settles) {
       if (s.kind === 'ack') this.settle(s.tag, s.multiple, 'ack', false);
       else this.settle(s.tag, s.multiple, 'nack', s.requeue);
     }
+    return durable;
   }
 
   txRollback(): void {

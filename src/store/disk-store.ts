@@ -7,7 +7,7 @@
 // written to `checkpoint` (tmp + fsync + rename + fsync dir) together with the WAL position P it
 // reflects. Recovery = checkpoint + replay of the WAL from P. Segments wholly before P whose message
 // records no entry references any more are deleted.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, existsSync, ftruncateSync, writeFile } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Message } from '../core/message.js';
 import type { Logger } from '../log.js';
@@ -145,12 +145,16 @@ export class DiskStore implements MessageStore {
   private closed = false;
   private readonly scratch = new ByteWriter(256);
 
+  private readonly checkpointBytes: number;
+
   constructor(
     dataDir: string,
     private readonly log: Logger,
+    options: { segmentSize?: number; checkpointBytes?: number } = {},
   ) {
     this.dir = join(dataDir, 'store');
-    this.wal = new Wal(this.dir, (waiters, err) => this.onDurable(waiters, err));
+    this.wal = new Wal(this.dir, (waiters, err) => this.onDurable(waiters, err), options.segmentSize ?? SEGMENT_SIZE);
+    this.checkpointBytes = options.checkpointBytes ?? CHECKPOINT_BYTES;
   }
 
   // --- recovery -------------------------------------------------------------------------------
@@ -469,42 +473,50 @@ export class DiskStore implements MessageStore {
       this.paging.clear();
       for (const q of qs) q.pageOut();
     }
-    if (!this.checkpointing && !this.closed && this.walSinceCheckpoint >= CHECKPOINT_BYTES) this.checkpoint();
+    if (!this.checkpointing && !this.closed && this.walSinceCheckpoint >= this.checkpointBytes) this.checkpoint();
   }
 
   // --- checkpoints and reclamation ------------------------------------------------------------
 
-  /** Serializes the live state now, waits for the WAL to be durable up to here, then writes it. */
+  /**
+   * Writes the live state to checkpoint.tmp now (synchronously, so it is a consistent snapshot at
+   * WAL position P), then — once the WAL is durable up to P — fsyncs it and renames it into place.
+   * Only then may segments before P go.
+   */
   private checkpoint(done?: () => void): void {
     this.checkpointing = true;
     const at = { seg: this.wal.current.id, off: this.wal.current.size };
     this.walSinceCheckpoint = 0;
-    const bytes = this.serializeState(at);
     const path = join(this.dir, 'checkpoint');
+    const tmp = `${path}.tmp`;
+    let fd: number;
+    try {
+      fd = openSync(tmp, 'w');
+      this.serializeState(at, (chunk) => {
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      });
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'message store: checkpoint write failed');
+      this.checkpointing = false;
+      done?.();
+      return;
+    }
     this.wal.sync({
       durable: (err: Error | null) => {
-        if (err) {
-          this.checkpointing = false;
-          done?.();
-          return;
-        }
-        writeFile(`${path}.tmp`, bytes, (e) => {
-          if (e) {
-            this.log.error({ err: e.message }, 'message store: checkpoint write failed');
-            this.checkpointing = false;
-            done?.();
-            return;
-          }
-          try {
-            const fd = openSync(`${path}.tmp`, 'r');
-            fsyncSync(fd);
-            closeSync(fd);
-            renameSync(`${path}.tmp`, path);
-            fsyncDir(this.dir);
-            this.checkpointAt = at;
-            this.collect();
-          } catch (e2) {
-            this.log.error({ err: (e2 as Error).message }, 'message store: checkpoint rename failed');
+        fsync(fd, (e) => {
+          closeSync(fd);
+          if (err || e) {
+            this.log.error({ err: (err ?? e)?.message }, 'message store: checkpoint not published');
+          } else {
+            try {
+              renameSync(tmp, path);
+              fsyncDir(this.dir);
+              this.checkpointAt = at;
+              this.collect();
+            } catch (e2) {
+              this.log.error({ err: (e2 as Error).message }, 'message store: checkpoint rename failed');
+            }
           }
           this.checkpointing = false;
           done?.();
@@ -513,14 +525,21 @@ export class DiskStore implements MessageStore {
     });
   }
 
-  private serializeState(at: { seg: number; off: number }): Buffer {
-    const w = new ByteWriter(1 << 20);
+  /** Serializes the live state as checkpoint records, handing out ~1 MiB chunks as they fill. */
+  private serializeState(at: { seg: number; off: number }, emit: (chunk: Buffer) => void): void {
+    const FLUSH_AT = 1024 * 1024;
+    const w = new ByteWriter(FLUSH_AT + 64 * 1024);
+    const drain = (): void => {
+      if (w.pos > 0) emit(w.bytes());
+      w.pos = 0;
+    };
     const record = (fill: () => void): void => {
       const start = w.pos;
       w.ensure(RECORD_HEADER);
       w.pos += RECORD_HEADER;
       fill();
       sealRecord(w.buf, start, w.pos);
+      if (w.pos >= FLUSH_AT) drain();
     };
     record(() => {
       w.u8(REC.CKPT);
@@ -538,7 +557,7 @@ export class DiskStore implements MessageStore {
         w.u8(q.autoDelete ? 1 : 0);
         w.table(q.arguments);
       });
-      // bulk ENQ records of up to BULK entries
+      // bulk ENQ records of up to BULK entries (~100 KiB each)
       let countAt = -1;
       let start = -1;
       let inRecord = 0;
@@ -547,6 +566,7 @@ export class DiskStore implements MessageStore {
         w.buf.writeUInt32BE(inRecord, countAt);
         sealRecord(w.buf, start, w.pos);
         start = -1;
+        if (w.pos >= FLUSH_AT) drain();
       };
       q.forEachPersisted((seq, seg, off, len, size, flags) => {
         if (start < 0 || inRecord === BULK) {
@@ -575,7 +595,7 @@ export class DiskStore implements MessageStore {
       w.u8(REC.END);
       w.f64(total);
     });
-    return Buffer.from(w.bytes());
+    drain();
   }
 
   /** Deletes segments before the checkpoint that no entry references. */
@@ -589,6 +609,18 @@ export class DiskStore implements MessageStore {
     let disk = 0;
     for (const s of this.wal.segments.values()) disk += s.size;
     return { segments: this.wal.segments.size, diskBytes: disk, liveEntries: this.liveEntries, pendingBytes: 0 };
+  }
+
+  /** Waits until everything appended so far is durable. */
+  flush(): Promise<void> {
+    return new Promise<void>((resolve) => this.wal.sync({ durable: () => resolve() }));
+  }
+
+  /** Closes the files as they are, without a final checkpoint: what a crash leaves (tests). */
+  async abandon(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.wal.close();
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,9 @@ import { sealRecord } from './records.js';
 export const SEGMENT_SIZE = 64 * 1024 * 1024;
 /** Reads are served from a window of this size, since deliveries mostly walk a segment forwards. */
 const READ_WINDOW = 256 * 1024;
-const BATCH_INITIAL = 256 * 1024;
+/** Batches are built in fixed 1 MiB chunks from a small pool, so commits allocate nothing. */
+const CHUNK_SIZE = 1024 * 1024;
+const POOL_MAX = 8;
 
 export interface Segment {
   readonly id: number;
@@ -42,6 +44,7 @@ export class Wal {
   /** opaque tokens resolved when the batch they joined is durable */
   private waiters: unknown[] = [];
   private readCache: { seg: number; at: number; buf: Buffer; len: number } | null = null;
+  private readonly pool: Buffer[] = [];
   /** set when a write or fsync failed: the store stops confirming */
   failed: Error | null = null;
 
@@ -49,6 +52,7 @@ export class Wal {
     readonly dir: string,
     /** called with the waiters of each batch once it is durable (or with an error) */
     private readonly onDurable: (waiters: unknown[], err: Error | null) => void,
+    readonly segmentSize: number = SEGMENT_SIZE,
   ) {}
 
   /** Existing segment ids, ascending. */
@@ -73,11 +77,20 @@ export class Wal {
     const seg: Segment = { id, fd, size: 0, written: 0, live: 0 };
     this.segments.set(id, seg);
     this.current = seg;
-    this.parts.push({ seg, at: 0, buf: Buffer.allocUnsafe(BATCH_INITIAL), len: 0 });
+    this.parts.push(this.newPart(seg, 0, 0));
   }
 
   private part(): Part {
     return this.parts[this.parts.length - 1] as Part;
+  }
+
+  private newPart(seg: Segment, at: number, need: number): Part {
+    const buf = need <= CHUNK_SIZE ? (this.pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_SIZE)) : Buffer.allocUnsafeSlow(need);
+    return { seg, at, buf, len: 0 };
+  }
+
+  private release(p: Part): void {
+    if (p.buf.length === CHUNK_SIZE && this.pool.length < POOL_MAX) this.pool.push(p.buf);
   }
 
   /**
@@ -85,16 +98,12 @@ export class Wal {
    * type and payload at offset + 8. finish(end) seals it. One record at a time.
    */
   reserve(max: number): { buf: Buffer; start: number } {
-    if (this.current.size >= SEGMENT_SIZE) this.startSegment(this.current.id + 1);
+    if (this.current.size >= this.segmentSize) this.startSegment(this.current.id + 1);
     let p = this.part();
-    if (p.seg !== this.current) {
-      p = { seg: this.current, at: this.current.size, buf: Buffer.allocUnsafe(BATCH_INITIAL), len: 0 };
+    if (p.seg !== this.current || p.len + max > p.buf.length) {
+      // a full chunk is not grown: the next records go into a new part at the following position
+      p = this.newPart(this.current, this.current.size, max);
       this.parts.push(p);
-    }
-    if (p.len + max > p.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(p.buf.length * 2, p.len + max));
-      p.buf.copy(next, 0, 0, p.len);
-      p.buf = next;
     }
     return { buf: p.buf, start: p.len };
   }
@@ -123,10 +132,11 @@ export class Wal {
 
   private commit(): void {
     const parts = this.parts.filter((p) => p.len > 0);
+    for (const p of this.parts) if (p.len === 0) this.release(p);
     const waiters = this.waiters;
     this.waiters = [];
     const cur = this.current;
-    this.parts = [{ seg: cur, at: cur.size, buf: Buffer.allocUnsafe(BATCH_INITIAL), len: 0 }];
+    this.parts = [this.newPart(cur, cur.size, 0)];
     if (parts.length === 0) {
       if (waiters.length > 0) this.onDurable(waiters, this.failed);
       return;
@@ -157,6 +167,7 @@ export class Wal {
     };
     const done = (err: Error | null): void => {
       this.committing = false;
+      for (const p of parts) this.release(p);
       if (err) this.failed = err;
       this.onDurable(waiters, err);
       this.kick();

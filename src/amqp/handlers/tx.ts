@@ -16,10 +16,18 @@ export function select(ch: Channel): void {
   ch.conn.out.method(ch.id, { id: M.TxSelectOk });
 }
 
+/** commit-ok only once the transaction's persistent messages are on disk (as RabbitMQ waits for its queues). */
 export function commit(ch: Channel): void {
   if (!ch.txMode) throw preconditionFailed('channel is not transactional');
-  ch.txCommit();
-  ch.conn.out.method(ch.id, { id: M.TxCommitOk });
+  if (!ch.txCommit()) {
+    ch.conn.out.method(ch.id, { id: M.TxCommitOk });
+    return;
+  }
+  ch.conn.ctx.store.sync({
+    durable: () => {
+      if (ch.state === 'open') ch.conn.out.method(ch.id, { id: M.TxCommitOk });
+    },
+  });
 }
 
 export function rollback(ch: Channel): void {

@@ -30,6 +30,15 @@ const TAIL_COUNT = 1024;
 const TAIL_BYTES = 4 * 1024 * 1024;
 /** Entries read back from the middle per refill. */
 const REFILL = 512;
+/**
+ * Transient messages cost a write to page out, so they stay in memory up to this much per queue,
+ * unless the broker is under memory pressure (then they go like persistent ones).
+ */
+const TRANSIENT_TAIL_COUNT = 65536;
+const TRANSIENT_TAIL_BYTES = 64 * 1024 * 1024;
+
+/** Set by the resource monitor when memory use passes half the high watermark. */
+export const memoryPressure = { on: false };
 
 export interface QueueEntry {
   msg: Message;
@@ -175,7 +184,11 @@ export class Queue implements Destination, StoredQueue {
     }
     if (this.consumers.length > 0) this.dispatch();
     while (this.messageCount > lim.maxLength || this.readyBytes > lim.maxLengthBytes) this.dropHead();
-    if (this.tail.length > TAIL_COUNT || this.tailBytes > TAIL_BYTES) this.pageOut();
+    if (this.tail.length > TAIL_COUNT || this.tailBytes > TAIL_BYTES) {
+      // while a paging pass waits for the store's commit, newcomers are only written (O(1) each)
+      if (!this.pagingRequested) this.pageOut();
+      else if (msg.seg === 0) this.store.write(msg);
+    }
     return result;
   }
 
@@ -192,14 +205,18 @@ export class Queue implements Destination, StoredQueue {
     while (this.tail.length > TAIL_COUNT / 2 || this.tailBytes > TAIL_BYTES / 2) {
       const e = this.tail.peek() as QueueEntry;
       const msg = e.msg;
-      if (msg.seg === 0) this.store.write(msg);
+      if (msg.seg === 0 && !memoryPressure.on && this.tail.length <= TRANSIENT_TAIL_COUNT && this.tailBytes <= TRANSIENT_TAIL_BYTES) {
+        return; // a transient message is not worth a write yet
+      }
       if (!this.store.isWritten(msg)) {
-        // write the rest of what must go, then come back once it is on disk
-        for (const t of this.tail) if (t.msg.seg === 0) this.store.write(t.msg);
-        if (!this.pagingRequested) {
-          this.pagingRequested = true;
-          this.store.pageLater(this);
+        // write what must go (only the excess over half the window), then come back once it is on disk
+        let excess = this.tail.length - TAIL_COUNT / 2;
+        for (const t of this.tail) {
+          if (excess-- <= 0) break;
+          if (t.msg.seg === 0) this.store.write(t.msg);
         }
+        this.pagingRequested = true;
+        this.store.pageLater(this);
         return;
       }
       this.tail.shift();
