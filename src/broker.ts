@@ -12,6 +12,7 @@ import { UserStore } from './auth/users.js';
 import { ResourceMonitor } from './alarms.js';
 import { type BrokerConfig, type BrokerOptions, resolveConfig } from './config.js';
 import { isDurableBinding, VHost } from './core/vhost.js';
+import type { Queue } from './core/queue/queue.js';
 import { createLogger, type Logger } from './log.js';
 import { DataDir, writeFileAtomic } from './store/data-dir.js';
 import { type DefinitionsFile, jsonToTable, tableToJson } from './store/definitions.js';
@@ -101,6 +102,7 @@ export class Broker implements BrokerContext {
       this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
     }
     this.recoverMessages();
+    this.store.setHolders(() => this.allQueues());
     this.restoring = false;
     if (this.store.durable) this.saveDefinitions();
     this.monitor = new ResourceMonitor(c.dataDir, c.diskFreeLimit, c.vmMemoryHighWatermark, this, this.log);
@@ -233,6 +235,10 @@ export class Broker implements BrokerContext {
       if (r.count > 0) this.log.info({ queue: r.name, vhost: r.vhost, messages: r.count }, 'queue recovered');
     }
     for (const v of this.vhosts.values()) for (const q of v.queues.values()) if (q.durable && !q.exclusive) q.persist();
+  }
+
+  private *allQueues(): IterableIterator<Queue> {
+    for (const v of this.vhosts.values()) yield* v.queues.values();
   }
 
   // --- alarms ---------------------------------------------------------------------------------

@@ -15,14 +15,16 @@ import { ByteReader } from '../protocol/byte-reader.js';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import type { FieldTable } from '../protocol/field-value.js';
 import { FLAG_REDELIVERED, parseRecord, REC, RECORD_HEADER, sealRecord } from './records.js';
-import type { DurableWaiter, MessageStore, RecoveredQueue, StoredQueue, StoreStats } from './store.js';
-import { SEGMENT_SIZE, Wal } from './wal.js';
+import type { DurableWaiter, MessageStore, RecordHolder, RecoveredQueue, StoredQueue, StoreStats } from './store.js';
+import { SEGMENT_SIZE, type Segment, Wal } from './wal.js';
 
 /** Checkpoint after this much WAL: bounds replay time and lets old segments go. */
 const CHECKPOINT_BYTES = 128 * 1024 * 1024;
 /** Entries per bulk ENQ record in a checkpoint. */
 const BULK = 4096;
 const DELETED = 0x80;
+/** Segments compacted per checkpoint, to bound the pause (each copies at most a quarter segment). */
+const COMPACT_PER_CHECKPOINT = 2;
 
 /** Growable columns of recovered entries for one queue, in seq order. */
 class RecoveredEntries implements RecoveredQueue {
@@ -144,6 +146,7 @@ export class DiskStore implements MessageStore {
   private liveEntries = 0;
   private closed = false;
   private readonly scratch = new ByteWriter(256);
+  private holders: () => Iterable<RecordHolder> = () => [];
 
   private readonly checkpointBytes: number;
 
@@ -184,9 +187,12 @@ export class DiskStore implements MessageStore {
         }
       });
       if (missing > 0) this.log.error({ queue: q.name, vhost: q.vhost, missing }, 'message store: segment files missing; messages lost');
-      q.forEach((_s, seg) => {
+      q.forEach((_s, seg, _off, len) => {
         const s = this.wal.segments.get(seg);
-        if (s) s.live += 1;
+        if (s) {
+          s.live += 1;
+          s.liveBytes += len;
+        }
       });
       this.liveEntries += q.count;
       out.push(q);
@@ -430,16 +436,62 @@ export class DiskStore implements MessageStore {
     this.event(REC.ACK, queueId, seq);
   }
 
-  ref(seg: number): void {
+  ref(seg: number, len: number): void {
     const s = this.wal.segments.get(seg);
-    if (s) s.live += 1;
+    if (!s) return;
+    s.live += 1;
+    s.liveBytes += len;
   }
 
-  unref(seg: number): void {
+  unref(seg: number, len: number): void {
     const s = this.wal.segments.get(seg);
     if (!s) return;
     s.live -= 1;
+    s.liveBytes -= len;
     if (s.live <= 0 && s.id < this.checkpointAt.seg && s !== this.wal.current) this.wal.drop(s.id);
+  }
+
+  setHolders(holders: () => Iterable<RecordHolder>): void {
+    this.holders = holders;
+  }
+
+  /**
+   * Copies the live records of a segment that only a few old messages pin to the end of the log and
+   * repoints every holder. The copies become authoritative with the next checkpoint, after which the
+   * old segment (now unreferenced) is deleted. Holders the broker cannot reach (e.g. unacked
+   * deliveries of a deleted queue) keep the old segment until they settle.
+   */
+  private compact(seg: Segment): void {
+    const offsets = new Map<number, number>();
+    const holders = [...this.holders()];
+    for (const h of holders) h.collectRecords(seg.id, (off, len) => offsets.set(off, len));
+    const moved = new Map<number, readonly [number, number, number]>();
+    for (const [off, len] of [...offsets].sort((a, b) => a[0] - b[0])) {
+      let rec: Buffer;
+      try {
+        rec = this.wal.read(seg.id, off, len);
+      } catch {
+        continue;
+      }
+      const { buf, start } = this.wal.reserve(len);
+      rec.copy(buf, start, 0, len);
+      const [nseg, noff, nlen] = this.wal.finish(start, start + len);
+      moved.set(off, [nseg, noff, nlen]);
+    }
+    let n = 0;
+    const touched = new Set<object>();
+    for (const h of holders) n += h.relocateRecords(seg.id, moved, touched);
+    if (n === 0) return; // nothing reachable to move
+    let bytes = 0;
+    for (const [, to] of moved) bytes += to[2];
+    const target = this.wal.current;
+    const avg = moved.size > 0 ? bytes / moved.size : 0;
+    seg.live -= n;
+    seg.liveBytes -= Math.round(n * avg);
+    target.live += n;
+    target.liveBytes += Math.round(n * avg);
+    this.walSinceCheckpoint = this.checkpointBytes; // the next commit checkpoints the new places
+    this.log.info({ segment: seg.id, records: moved.size, entries: n }, 'message store: compacted a sparsely used segment');
   }
 
   // --- commits --------------------------------------------------------------------------------
@@ -598,10 +650,19 @@ export class DiskStore implements MessageStore {
     drain();
   }
 
-  /** Deletes segments before the checkpoint that no entry references. */
+  /**
+   * Deletes segments before the checkpoint that no entry references, and compacts (a few at a time)
+   * those whose live records fill less than a quarter of them, so disk use stays near the live data.
+   */
   private collect(): void {
+    let budget = COMPACT_PER_CHECKPOINT;
     for (const s of [...this.wal.segments.values()]) {
-      if (s.id < this.checkpointAt.seg && s.live <= 0 && s !== this.wal.current) this.wal.drop(s.id);
+      if (s.id >= this.checkpointAt.seg || s === this.wal.current) continue;
+      if (s.live <= 0) this.wal.drop(s.id);
+      else if (budget > 0 && s.size > 0 && s.liveBytes * 4 < s.size && !this.closed) {
+        budget -= 1;
+        this.compact(s);
+      }
     }
   }
 

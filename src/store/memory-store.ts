@@ -46,6 +46,7 @@ export class MemoryStore implements MessageStore {
     this.live -= 1;
     if (this.live === 0) this.records.clear();
   }
+  setHolders(): void {}
   sync(waiter: DurableWaiter): void {
     queueMicrotask(() => waiter.durable(null));
   }

@@ -18,6 +18,21 @@ export interface StoredQueue {
   pageOut(): void;
 }
 
+/**
+ * Anything holding references to message records (every queue): compaction asks holders which
+ * records in a segment they use, copies those records forward, and has the holders repoint.
+ */
+export interface RecordHolder {
+  /** Visits the (offset, length) of each record in segment `seg` this holder references. */
+  collectRecords(seg: number, fn: (off: number, len: number) => void): void;
+  /**
+   * Repoints references into `seg` per `moved` (old offset → [segment, offset, length]); returns how
+   * many references moved. Message objects shared between holders are repointed once: `touched`
+   * collects them so the next holder still counts its reference.
+   */
+  relocateRecords(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>, touched: Set<object>): number;
+}
+
 /** Something waiting for its records to be durable (a channel with a pending publisher confirm). */
 export interface DurableWaiter {
   durable(err: Error | null): void;
@@ -60,9 +75,11 @@ export interface MessageStore {
   enqueue(queueId: number, seq: number, msg: Message, flags: number): void;
   delivered(queueId: number, seq: number): void;
   ack(queueId: number, seq: number): void;
-  /** An entry now references the record in segment `seg` (reclamation counts these). */
-  ref(seg: number): void;
-  unref(seg: number): void;
+  /** An entry now references a record of `len` bytes in segment `seg` (reclamation counts these). */
+  ref(seg: number, len: number): void;
+  unref(seg: number, len: number): void;
+  /** Where compaction finds the holders of records (the broker's queues). */
+  setHolders(holders: () => Iterable<RecordHolder>): void;
   /** waiter.durable() runs once everything appended so far is on disk. */
   sync(waiter: DurableWaiter): void;
   /** Asks for q.pageOut() after the next commit. */

@@ -24,6 +24,8 @@ export interface Segment {
   written: number;
   /** queue entries (in memory, paged or unacked) whose message record lives here */
   live: number;
+  /** bytes of the records those entries use (a record shared by several entries counts for each) */
+  liveBytes: number;
 }
 
 interface Part {
@@ -66,7 +68,7 @@ export class Wal {
   /** Opens an existing segment (for recovery and reads), size as given. */
   openSegment(id: number, size: number): Segment {
     const fd = openSync(join(this.dir, segmentName(id)), 'r+');
-    const seg: Segment = { id, fd, size, written: size, live: 0 };
+    const seg: Segment = { id, fd, size, written: size, live: 0, liveBytes: 0 };
     this.segments.set(id, seg);
     return seg;
   }
@@ -74,7 +76,7 @@ export class Wal {
   /** Starts appending to a fresh segment numbered after every existing one. */
   startSegment(id: number): void {
     const fd = openSync(join(this.dir, segmentName(id)), 'w+');
-    const seg: Segment = { id, fd, size: 0, written: 0, live: 0 };
+    const seg: Segment = { id, fd, size: 0, written: 0, live: 0, liveBytes: 0 };
     this.segments.set(id, seg);
     this.current = seg;
     this.parts.push(this.newPart(seg, 0, 0));

@@ -98,6 +98,32 @@ export class CompactIndex {
     }
   }
 
+  /** Points entries in segment `seg` at their records' new places; returns how many moved. */
+  relocate(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>): number {
+    let n = 0;
+    for (let k = this.first; k < this.chunks.length; k++) {
+      const c = this.chunks[k] as Chunk;
+      for (let i = c.head; i < c.tail; i++) {
+        if (c.seg[i] !== seg) continue;
+        const to = moved.get(c.off[i] as number);
+        if (to === undefined) continue;
+        c.seg[i] = to[0];
+        c.off[i] = to[1];
+        c.len[i] = to[2];
+        n += 1;
+      }
+    }
+    return n;
+  }
+
+  /** Visits the (offset, length) of every entry in segment `seg`. */
+  collect(seg: number, fn: (off: number, len: number) => void): void {
+    for (let k = this.first; k < this.chunks.length; k++) {
+      const c = this.chunks[k] as Chunk;
+      for (let i = c.head; i < c.tail; i++) if (c.seg[i] === seg) fn(c.off[i] as number, c.len[i] as number);
+    }
+  }
+
   clear(): void {
     this.chunks = [];
     this.first = 0;

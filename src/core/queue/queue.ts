@@ -14,7 +14,7 @@
 // Persistence: a persistent message in a durable queue gets an ENQ record when enqueued, a DLV record
 // at its first delivery and an ACK record when it leaves (ack, reject, purge, drop, delete).
 import type { FieldTable } from '../../protocol/field-value.js';
-import type { MessageStore, RecoveredQueue, StoredQueue } from '../../store/store.js';
+import type { MessageStore, RecordHolder, RecoveredQueue, StoredQueue } from '../../store/store.js';
 import { type QueueLimits, queueLimits } from '../arguments.js';
 import type { Binding, Destination } from '../exchange/index.js';
 import type { Message } from '../message.js';
@@ -81,7 +81,7 @@ export const ACCEPTED = 1;
 /** accepted, and the publisher confirm must wait for the store's next commit */
 export const ACCEPTED_DURABLE = 2;
 
-export class Queue implements Destination, StoredQueue {
+export class Queue implements Destination, StoredQueue, RecordHolder {
   readonly kind = 'queue' as const;
   routeMark = 0;
   readonly incoming = new Set<Binding>();
@@ -99,8 +99,8 @@ export class Queue implements Destination, StoredQueue {
   private nextSeq = 1;
   private dispatching = false;
   private pagingRequested = false;
-  /** delivered persisted entries not yet settled (checkpoints must list them) */
-  private readonly unackedPersisted = new Set<QueueEntry>();
+  /** delivered entries not yet settled that are persisted or hold a record (checkpoints, compaction) */
+  private readonly unackedHeld = new Set<QueueEntry>();
   /** entries handed to consumers or basic.get and not yet settled */
   unacked = 0;
   deleted = false;
@@ -171,7 +171,7 @@ export class Queue implements Destination, StoredQueue {
       result = ACCEPTED_DURABLE;
     }
     if (msg.seg !== 0) {
-      this.store.ref(msg.seg);
+      this.store.ref(msg.seg, msg.len);
       e.refd = true;
     }
     this.stats.published += 1;
@@ -221,7 +221,7 @@ export class Queue implements Destination, StoredQueue {
       }
       this.tail.shift();
       this.tailBytes -= msg.bodySize;
-      if (!e.refd) this.store.ref(msg.seg);
+      if (!e.refd) this.store.ref(msg.seg, msg.len);
       this.middle.push(e.seq, msg.seg, msg.off, msg.len, msg.bodySize, (e.redelivered ? CE_REDELIVERED : 0) | (e.persisted ? CE_PERSISTED : 0));
     }
   }
@@ -239,7 +239,7 @@ export class Queue implements Destination, StoredQueue {
         } catch {
           // a damaged or missing record: this message cannot be delivered; forget it
           if ((ce.flags & CE_PERSISTED) !== 0) this.store.ack(this.storeId, ce.seq);
-          this.store.unref(ce.seg);
+          this.store.unref(ce.seg, ce.len);
           this.stats.dropped += 1;
           continue;
         }
@@ -274,7 +274,7 @@ export class Queue implements Destination, StoredQueue {
     this.unacked += 1;
     if (e.redelivered) this.stats.redelivered += 1;
     else if (e.persisted) this.store.delivered(this.storeId, e.seq);
-    if (e.persisted) this.unackedPersisted.add(e);
+    if (e.persisted || e.refd) this.unackedHeld.add(e);
     return e;
   }
 
@@ -291,7 +291,7 @@ export class Queue implements Destination, StoredQueue {
       this.forget(e);
       return;
     }
-    this.unackedPersisted.delete(e);
+    this.unackedHeld.delete(e);
     e.redelivered = true;
     this.requeued.push(e);
     this.requeuedBytes += e.msg.bodySize;
@@ -306,9 +306,9 @@ export class Queue implements Destination, StoredQueue {
 
   /** The entry leaves the queue for good: its ACK record and its segment reference go. */
   private forget(e: QueueEntry): void {
-    this.unackedPersisted.delete(e);
+    this.unackedHeld.delete(e);
     if (e.persisted && !this.deleted) this.store.ack(this.storeId, e.seq);
-    if (e.refd) this.store.unref(e.msg.seg);
+    if (e.refd) this.store.unref(e.msg.seg, e.msg.len);
   }
 
   /** Discards the oldest ready message (overflow drop-head). Dead-lettering hooks in here. */
@@ -379,7 +379,7 @@ export class Queue implements Destination, StoredQueue {
     for (const e of this.tail) this.forget(e);
     this.middle.forEach((ce) => {
       if ((ce.flags & CE_PERSISTED) !== 0 && !this.deleted) this.store.ack(this.storeId, ce.seq);
-      this.store.unref(ce.seg);
+      this.store.unref(ce.seg, ce.len);
     });
     this.head = new Deque<QueueEntry>();
     this.tail = new Deque<QueueEntry>();
@@ -420,13 +420,48 @@ export class Queue implements Destination, StoredQueue {
     const visit = (e: QueueEntry, delivered: boolean): void => {
       if (e.persisted) fn(e.seq, e.msg.seg, e.msg.off, e.msg.len, e.msg.bodySize, e.redelivered || delivered ? CE_REDELIVERED : 0);
     };
-    for (const e of this.unackedPersisted) visit(e, true);
+    for (const e of this.unackedHeld) if (e.persisted) visit(e, true);
     for (const e of this.requeued.values()) visit(e, false);
     for (const e of this.head) visit(e, false);
     this.middle.forEach((ce) => {
       if ((ce.flags & CE_PERSISTED) !== 0) fn(ce.seq, ce.seg, ce.off, ce.len, ce.size, ce.flags & CE_REDELIVERED);
     });
     for (const e of this.tail) visit(e, false);
+  }
+
+  // --- compaction support (RecordHolder) -------------------------------------------------------
+
+  private *heldEntries(): IterableIterator<QueueEntry> {
+    yield* this.unackedHeld;
+    yield* this.requeued.values();
+    yield* this.head;
+    yield* this.tail;
+  }
+
+  collectRecords(seg: number, fn: (off: number, len: number) => void): void {
+    for (const e of this.heldEntries()) if (e.refd && e.msg.seg === seg) fn(e.msg.off, e.msg.len);
+    this.middle.collect(seg, fn);
+  }
+
+  relocateRecords(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>, touched: Set<object>): number {
+    let n = 0;
+    for (const e of this.heldEntries()) {
+      if (!e.refd) continue;
+      const m = e.msg;
+      if (touched.has(m)) {
+        n += 1; // a message object another queue already repointed
+        continue;
+      }
+      if (m.seg !== seg) continue;
+      const to = moved.get(m.off);
+      if (to === undefined) continue;
+      m.seg = to[0];
+      m.off = to[1];
+      m.len = to[2];
+      touched.add(m);
+      n += 1;
+    }
+    return n + this.middle.relocate(seg, moved);
   }
 
   /** Ready entries in delivery order, without consuming them (inspection; reads paged bodies). */

@@ -91,11 +91,11 @@ for (const [name, make] of implementations) {
       assert.notEqual(a.storeId, b.storeId);
       const m = message('x');
       s.write(m);
-      s.ref(m.seg);
+      s.ref(m.seg, m.len);
       s.enqueue(a.storeId, 1, m, 0);
       s.delivered(a.storeId, 1);
       s.ack(a.storeId, 1);
-      s.unref(m.seg);
+      s.unref(m.seg, m.len);
       s.removeQueue(b.storeId);
       await synced(s);
       await s.close();

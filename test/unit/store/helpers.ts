@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Message, rawProperties } from '../../../src/core/message.js';
 import { createLogger } from '../../../src/log.js';
-import type { StoredQueue } from '../../../src/store/store.js';
+import type { RecordHolder, StoredQueue } from '../../../src/store/store.js';
 
 export const silent = createLogger('silent');
 
@@ -22,7 +22,7 @@ export interface Entry {
 }
 
 /** A queue that keeps its persisted entries in an array (what a real Queue reports at checkpoints). */
-export class FakeQueue implements StoredQueue {
+export class FakeQueue implements StoredQueue, RecordHolder {
   storeId = 0;
   readonly entries: Entry[] = [];
   pageOuts = 0;
@@ -37,5 +37,18 @@ export class FakeQueue implements StoredQueue {
   }
   pageOut(): void {
     this.pageOuts += 1;
+  }
+  collectRecords(seg: number, fn: (off: number, len: number) => void): void {
+    for (const e of this.entries) if (e.msg.seg === seg) fn(e.msg.off, e.msg.len);
+  }
+  relocateRecords(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>): number {
+    let n = 0;
+    for (const e of this.entries) {
+      const to = e.msg.seg === seg ? moved.get(e.msg.off) : undefined;
+      if (!to) continue;
+      [e.msg.seg, e.msg.off, e.msg.len] = to;
+      n += 1;
+    }
+    return n;
   }
 }
