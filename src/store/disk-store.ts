@@ -525,7 +525,10 @@ export class DiskStore implements MessageStore {
       this.paging.clear();
       for (const q of qs) q.pageOut();
     }
-    if (!this.checkpointing && !this.closed && this.walSinceCheckpoint >= this.checkpointBytes) this.checkpoint();
+    // a checkpoint rewrites every live entry (25 bytes each): with a big backlog, checkpoint less often
+    // so that cost stays at most half of the WAL written meanwhile
+    const due = Math.max(this.checkpointBytes, this.liveEntries * 25 * 2);
+    if (!this.checkpointing && !this.closed && this.walSinceCheckpoint >= due) this.checkpoint();
   }
 
   // --- checkpoints and reclamation ------------------------------------------------------------
