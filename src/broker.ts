@@ -14,7 +14,7 @@ import { type BrokerConfig, type BrokerOptions, resolveConfig } from './config.j
 import { isDurableBinding, VHost } from './core/vhost.js';
 import type { Queue } from './core/queue/queue.js';
 import { createLogger, type Logger } from './log.js';
-import { DataDir, writeFileAtomic } from './store/data-dir.js';
+import { DataDir, writeFileAtomic, writeFileAtomicAsync } from './store/data-dir.js';
 import { type DefinitionsFile, jsonToTable, tableToJson } from './store/definitions.js';
 import { DiskStore } from './store/disk-store.js';
 import { MemoryStore } from './store/memory-store.js';
@@ -57,6 +57,7 @@ export class Broker implements BrokerContext {
   private boundPort = 0;
   private restoring = true;
   private definitionsSaveQueued = false;
+  private definitionsDirty = false;
   /** raised resource alarms: name → reason sent in connection.blocked */
   private readonly alarms = new Map<string, string>();
 
@@ -138,14 +139,30 @@ export class Broker implements BrokerContext {
 
   // --- definitions ----------------------------------------------------------------------------
 
-  /** Durable definitions changed: rewrite definitions.json once at the end of this turn. */
+  /**
+   * Durable definitions changed: definitions.json is rewritten in the background (tmp, fsync,
+   * rename, fsync dir), one write at a time; changes made while one runs are covered by the next.
+   * So a burst of declares costs a few writes, not one blocking write each.
+   */
   definitionsChanged(): void {
-    if (this.restoring || !this.store.durable || this.definitionsSaveQueued) return;
+    if (this.restoring || !this.store.durable) return;
+    this.definitionsDirty = true;
+    if (this.definitionsSaveQueued) return;
     this.definitionsSaveQueued = true;
-    setImmediate(() => {
-      this.definitionsSaveQueued = false;
-      if (this.server !== null) this.saveDefinitions();
-    });
+    setImmediate(() => void this.saveDefinitionsInBackground());
+  }
+
+  private async saveDefinitionsInBackground(): Promise<void> {
+    while (this.definitionsDirty && this.server !== null) {
+      this.definitionsDirty = false;
+      const text = `${JSON.stringify(this.exportDefinitions(), null, 2)}\n`;
+      try {
+        await writeFileAtomicAsync(this.definitionsPath, text);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'cannot write definitions');
+      }
+    }
+    this.definitionsSaveQueued = false;
   }
 
   saveDefinitions(): void {
@@ -301,6 +318,7 @@ export class Broker implements BrokerContext {
     await closed;
     this.monitor?.stop();
     await this.store.close();
+    while (this.definitionsSaveQueued) await new Promise((r) => setTimeout(r, 5));
     if (this.store.durable) this.saveDefinitions();
     this.dataDir.unlock();
     this.log.info('broker stopped');

@@ -2,6 +2,7 @@
 //   warren [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL]
 // SIGTERM / SIGINT close every connection with 320 CONNECTION_FORCED, finish, and exit 0.
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { Broker } from './broker.js';
 import type { LogLevel } from './log.js';
 
@@ -59,30 +60,49 @@ function parse(): { port: number; host?: string; dataDir: string; logLevel: LogL
   };
 }
 
+/**
+ * A 4 MiB young-generation semi-space keeps a large backlog within its memory target (see
+ * docs/storage.md). bin/warren's shebang passes it; `node bin/warren` does not, so set it here
+ * unless the operator chose a value.
+ */
+function tuneHeap(): void {
+  if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) setFlagsFromString('--max-semi-space-size=4');
+}
+
 async function main(): Promise<void> {
+  tuneHeap();
   const opts = parse();
-  let broker: Broker;
-  try {
-    broker = await Broker.start(opts);
-  } catch (e) {
-    process.stderr.write(`Error: cannot start broker: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  }
+  // Signals are handled from the start: one that arrives while the broker is still starting stops
+  // it as soon as it is up (instead of killing it half-way).
+  let broker: Broker | undefined;
+  let pendingSignal: string | undefined;
   let stopping = false;
   const shutdown = (signal: string): void => {
+    if (!broker) {
+      pendingSignal = signal;
+      return;
+    }
     if (stopping) return;
     stopping = true;
     broker.log.info({ signal }, 'shutting down');
-    broker.stop('shutdown').then(
+    const b = broker;
+    b.stop('shutdown').then(
       () => process.exit(0),
       (err: unknown) => {
-        broker.log.error({ err }, 'error during shutdown');
+        b.log.error({ err }, 'error during shutdown');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    broker = await Broker.start(opts);
+  } catch (e) {
+    process.stderr.write(`Error: cannot start broker: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+  if (pendingSignal) shutdown(pendingSignal);
 }
 
 void main();

@@ -2,6 +2,7 @@
 //   <dataDir>/format        {"format":"warren","version":1}; a newer version is refused, not misread
 //   <dataDir>/warren.lock   the owning broker's pid; a lock left by a dead process is taken over
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const FORMAT_VERSION = 1;
@@ -33,6 +34,25 @@ export function writeFileAtomic(path: string, data: string | Buffer): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+/** writeFileAtomic without blocking the event loop. */
+export async function writeFileAtomicAsync(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(join(path, '..'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 
