@@ -25,6 +25,8 @@ export class ResourceMonitor {
     vmMemoryHighWatermark: number,
     private readonly target: AlarmTarget,
     private readonly log: Logger,
+    /** share of the limit above which queues page transient messages out */
+    private readonly pagingRatio = 0.5,
   ) {
     this.memoryLimit = vmMemoryHighWatermark <= 1 ? Math.floor(totalmem() * vmMemoryHighWatermark) : vmMemoryHighWatermark;
   }
@@ -61,7 +63,7 @@ export class ResourceMonitor {
     }
     if (rss > this.memoryLimit) this.target.setAlarm('memory', 'low on memory');
     else this.target.clearAlarm('memory');
-    // queues page transient messages out well before the alarm, so it stays a last resort
-    memoryPressure.on = rss > this.memoryLimit / 2;
+    // queues page transient messages out well before the alarm (vm_memory_high_watermark_paging_ratio), so it stays a last resort
+    memoryPressure.on = rss > this.memoryLimit * this.pagingRatio;
   }
 }

@@ -106,7 +106,7 @@ export class Broker implements BrokerContext {
     this.store.setHolders(() => this.allQueues());
     this.restoring = false;
     if (this.store.durable) this.saveDefinitions();
-    this.monitor = new ResourceMonitor(c.dataDir, c.diskFreeLimit, c.vmMemoryHighWatermark, this, this.log);
+    this.monitor = new ResourceMonitor(c.dataDir, c.diskFreeLimit, c.vmMemoryHighWatermark, this, this.log, c.vmMemoryHighWatermarkPagingRatio);
     this.monitor.start();
 
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));

@@ -31,6 +31,8 @@ export interface BrokerOptions {
   diskFreeLimit?: number;
   /** block publishers above this memory use: a fraction of RAM (≤ 1) or bytes (RabbitMQ: vm_memory_high_watermark, 0.4) */
   vmMemoryHighWatermark?: number;
+  /** page transient messages out above this share of the high watermark (RabbitMQ: vm_memory_high_watermark_paging_ratio, 0.5) */
+  vmMemoryHighWatermarkPagingRatio?: number;
   /** 'disk' (default): durable storage in dataDir; 'memory': nothing survives a restart */
   store?: 'disk' | 'memory';
 }
@@ -49,6 +51,7 @@ export interface BrokerConfig {
   defaultPass: string;
   diskFreeLimit: number;
   vmMemoryHighWatermark: number;
+  vmMemoryHighWatermarkPagingRatio: number;
   store: 'disk' | 'memory';
 }
 
@@ -70,6 +73,7 @@ export function resolveConfig(o: BrokerOptions): BrokerConfig {
     defaultPass: o.defaultPass ?? 'guest',
     diskFreeLimit: o.diskFreeLimit ?? 50_000_000,
     vmMemoryHighWatermark: o.vmMemoryHighWatermark ?? 0.4,
+    vmMemoryHighWatermarkPagingRatio: o.vmMemoryHighWatermarkPagingRatio ?? 0.5,
     store: o.store ?? 'disk',
   };
 }
