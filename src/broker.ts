@@ -56,8 +56,8 @@ export class Broker implements BrokerContext {
   private server: Server | null = null;
   private boundPort = 0;
   private restoring = true;
-  private definitionsSaveQueued = false;
   private definitionsDirty = false;
+  definitionsVersion = 0;
   /** raised resource alarms: name → reason sent in connection.blocked */
   private readonly alarms = new Map<string, string>();
 
@@ -104,6 +104,7 @@ export class Broker implements BrokerContext {
     }
     this.recoverMessages();
     this.store.setHolders(() => this.allQueues());
+    this.store.setSideWork(() => this.definitionsWork());
     this.restoring = false;
     if (this.store.durable) this.saveDefinitions();
     this.monitor = new ResourceMonitor(c.dataDir, c.diskFreeLimit, c.vmMemoryHighWatermark, this, this.log, c.vmMemoryHighWatermarkPagingRatio);
@@ -140,29 +141,26 @@ export class Broker implements BrokerContext {
   // --- definitions ----------------------------------------------------------------------------
 
   /**
-   * Durable definitions changed: definitions.json is rewritten in the background (tmp, fsync,
-   * rename, fsync dir), one write at a time; changes made while one runs are covered by the next.
-   * So a burst of declares costs a few writes, not one blocking write each.
+   * Durable definitions changed. definitions.json is rewritten (tmp, fsync, rename, fsync dir) as
+   * part of the store's next group commit, so a publisher confirm that follows a declaration implies
+   * the declaration is on disk too; a burst of declares costs one write per commit, not one each.
    */
   definitionsChanged(): void {
     if (this.restoring || !this.store.durable) return;
+    this.definitionsVersion += 1;
     this.definitionsDirty = true;
-    if (this.definitionsSaveQueued) return;
-    this.definitionsSaveQueued = true;
-    setImmediate(() => void this.saveDefinitionsInBackground());
+    this.store.requestCommit();
   }
 
-  private async saveDefinitionsInBackground(): Promise<void> {
-    while (this.definitionsDirty && this.server !== null) {
-      this.definitionsDirty = false;
-      const text = `${JSON.stringify(this.exportDefinitions(), null, 2)}\n`;
-      try {
-        await writeFileAtomicAsync(this.definitionsPath, text);
-      } catch (e) {
-        this.log.error({ err: (e as Error).message }, 'cannot write definitions');
-      }
-    }
-    this.definitionsSaveQueued = false;
+  /** The store's side work: write the definitions if they changed since the last write. */
+  private definitionsWork(): Promise<void> | undefined {
+    if (!this.definitionsDirty || this.server === null) return undefined;
+    this.definitionsDirty = false;
+    const text = `${JSON.stringify(this.exportDefinitions(), null, 2)}\n`;
+    return writeFileAtomicAsync(this.definitionsPath, text).catch((e: Error) => {
+      this.definitionsDirty = true;
+      this.log.error({ err: e.message }, 'cannot write definitions');
+    });
   }
 
   saveDefinitions(): void {
@@ -318,7 +316,6 @@ export class Broker implements BrokerContext {
     await closed;
     this.monitor?.stop();
     await this.store.close();
-    while (this.definitionsSaveQueued) await new Promise((r) => setTimeout(r, 5));
     if (this.store.durable) this.saveDefinitions();
     this.dataDir.unlock();
     this.log.info('broker stopped');

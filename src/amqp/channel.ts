@@ -113,6 +113,8 @@ export class Channel implements ReplyTarget, DurableWaiter {
   replyKey: string | null = null;
   replyConsumerTag = '';
 
+  /** replies held back behind one that waits for definitions to reach the disk (kept in order) */
+  private replies: { m: AnyMethod | null; ready: boolean; after?: () => void }[] = [];
   private readonly routed: Queue[] = [];
   private readonly touched = new Set<Queue>();
 
@@ -339,6 +341,52 @@ export class Channel implements ReplyTarget, DurableWaiter {
     if (this.state !== 'open') return;
     const tag = this.nextTag++;
     this.conn.out.deliver(this.id, this.replyConsumerTag, tag, false, exchange, routingKey, { propsRaw, body }, this.conn.frameMax);
+  }
+
+  // --- replies --------------------------------------------------------------------------------
+
+  /**
+   * Sends a method's reply. If handling it changed durable definitions (the broker's definitions
+   * version moved since `version`), the reply waits until the store's commit has written them, as
+   * RabbitMQ answers a durable declare only once it is on disk; replies after it on this channel
+   * queue behind it so the order holds.
+   */
+  /** A reply that must wait for the store's next commit (e.g. tx.commit-ok with persistent messages). */
+  replyDurable(m: AnyMethod): void {
+    this.reply(m, Number.NaN);
+  }
+
+  reply(m: AnyMethod | null, version?: number, after?: () => void): void {
+    const durable = version !== undefined && this.conn.ctx.definitionsVersion !== version;
+    if (!durable && this.replies.length === 0) {
+      if (m !== null) this.conn.out.method(this.id, m);
+      after?.();
+      return;
+    }
+    const entry = { m, ready: !durable, after };
+    this.replies.push(entry);
+    if (durable) {
+      this.conn.ctx.store.sync({
+        durable: () => {
+          entry.ready = true;
+          this.flushReplies();
+        },
+      });
+    }
+  }
+
+  private flushReplies(): void {
+    while (this.replies.length > 0 && (this.replies[0] as { ready: boolean }).ready) {
+      const r = this.replies.shift() as { m: AnyMethod | null; after?: () => void };
+      if (this.state !== 'open') continue;
+      if (r.m !== null) this.conn.out.method(this.id, r.m);
+      r.after?.();
+    }
+  }
+
+  /** Runs `fn` once every reply before it has gone out (e.g. a basic.get behind a deferred declare-ok). */
+  afterReplies(fn: () => void): void {
+    this.reply(null, undefined, fn);
   }
 
   // --- transactions ---------------------------------------------------------------------------

@@ -13,6 +13,8 @@ export interface BrokerContext {
   readonly vhosts: Map<string, VHost>;
   readonly directReplyTo: DirectReplyTo;
   readonly store: MessageStore;
+  /** bumped whenever durable definitions change (a reply after a change waits for the disk) */
+  readonly definitionsVersion: number;
   readonly product: string;
   readonly version: string;
 }

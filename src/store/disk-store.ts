@@ -23,6 +23,8 @@ const CHECKPOINT_BYTES = 128 * 1024 * 1024;
 /** Entries per bulk ENQ record in a checkpoint. */
 const BULK = 4096;
 const DELETED = 0x80;
+/** A drain triggers a checkpoint once at least this many entries (and as many as remain) have left. */
+const MIN_DEAD_FOR_CHECKPOINT = 100_000;
 /** Segments compacted per checkpoint, to bound the pause (each copies at most a quarter segment). */
 const COMPACT_PER_CHECKPOINT = 2;
 
@@ -140,6 +142,8 @@ export class DiskStore implements MessageStore {
   private nextQueueId = 1;
   private checkpointAt = { seg: 0, off: 0 };
   private walSinceCheckpoint = 0;
+  /** entries acked since the last checkpoint */
+  private deadSinceCheckpoint = 0;
   private checkpointing = false;
   private readonly paging = new Set<StoredQueue>();
   private kickScheduled = false;
@@ -147,6 +151,10 @@ export class DiskStore implements MessageStore {
   private closed = false;
   private readonly scratch = new ByteWriter(256);
   private holders: () => Iterable<RecordHolder> = () => [];
+  /** compactions whose copies are not yet durable */
+  private compacting = 0;
+  /** segments the published checkpoint's entries point into: never deleted while it is current */
+  private checkpointRefs = new Set<number>();
 
   private readonly checkpointBytes: number;
 
@@ -237,6 +245,7 @@ export class DiskStore implements MessageStore {
           const size = r.u32();
           const flags = r.u8();
           q?.add(seq, seg, off, len, size, flags);
+          this.checkpointRefs.add(seg);
         }
       } else if (rec.type === REC.END) {
         complete = true;
@@ -433,6 +442,7 @@ export class DiskStore implements MessageStore {
 
   ack(queueId: number, seq: number): void {
     this.liveEntries -= 1;
+    this.deadSinceCheckpoint += 1;
     this.event(REC.ACK, queueId, seq);
   }
 
@@ -448,7 +458,15 @@ export class DiskStore implements MessageStore {
     if (!s) return;
     s.live -= 1;
     s.liveBytes -= len;
-    if (s.live <= 0 && s.id < this.checkpointAt.seg && s !== this.wal.current) this.wal.drop(s.id);
+    if (this.droppable(s)) this.wal.drop(s.id);
+  }
+
+  setSideWork(work: () => Promise<void> | undefined): void {
+    this.wal.sideWork = work;
+  }
+
+  requestCommit(): void {
+    this.wal.sync({ durable: () => {} });
   }
 
   setHolders(holders: () => Iterable<RecordHolder>): void {
@@ -462,9 +480,9 @@ export class DiskStore implements MessageStore {
    * deliveries of a deleted queue) keep the old segment until they settle.
    */
   private compact(seg: Segment): void {
+    if (this.compacting > 0) return; // one compaction in flight at a time
     const offsets = new Map<number, number>();
-    const holders = [...this.holders()];
-    for (const h of holders) h.collectRecords(seg.id, (off, len) => offsets.set(off, len));
+    for (const h of this.holders()) h.collectRecords(seg.id, (off, len) => offsets.set(off, len));
     const moved = new Map<number, readonly [number, number, number]>();
     for (const [off, len] of [...offsets].sort((a, b) => a[0] - b[0])) {
       let rec: Buffer;
@@ -478,20 +496,30 @@ export class DiskStore implements MessageStore {
       const [nseg, noff, nlen] = this.wal.finish(start, start + len);
       moved.set(off, [nseg, noff, nlen]);
     }
-    let n = 0;
-    const touched = new Set<object>();
-    for (const h of holders) n += h.relocateRecords(seg.id, moved, touched);
-    if (n === 0) return; // nothing reachable to move
-    let bytes = 0;
-    for (const [, to] of moved) bytes += to[2];
-    const target = this.wal.current;
-    const avg = moved.size > 0 ? bytes / moved.size : 0;
-    seg.live -= n;
-    seg.liveBytes -= Math.round(n * avg);
-    target.live += n;
-    target.liveBytes += Math.round(n * avg);
-    this.walSinceCheckpoint = this.checkpointBytes; // the next commit checkpoints the new places
-    this.log.info({ segment: seg.id, records: moved.size, entries: n }, 'message store: compacted a sparsely used segment');
+    if (moved.size === 0) return;
+    // Repoint only once the copies are on disk: until then readers keep using the old records.
+    this.compacting += 1;
+    this.wal.sync({
+      durable: (err: Error | null) => {
+        this.compacting -= 1;
+        if (err || this.closed) return;
+        let n = 0;
+        const touched = new Set<object>();
+        const account = (oldLen: number, newSeg: number, newLen: number): void => {
+          seg.live -= 1;
+          seg.liveBytes -= oldLen;
+          const t = this.wal.segments.get(newSeg);
+          if (t) {
+            t.live += 1;
+            t.liveBytes += newLen;
+          }
+        };
+        for (const h of this.holders()) n += h.relocateRecords(seg.id, moved, touched, account);
+        if (n === 0) return; // nothing reachable moved (all settled meanwhile)
+        this.walSinceCheckpoint = this.checkpointBytes; // the next commit checkpoints the new places
+        this.log.info({ segment: seg.id, records: moved.size, entries: n }, 'message store: compacted a sparsely used segment');
+      },
+    });
   }
 
   // --- commits --------------------------------------------------------------------------------
@@ -527,8 +555,11 @@ export class DiskStore implements MessageStore {
     }
     // a checkpoint rewrites every live entry (25 bytes each): with a big backlog, checkpoint less often
     // so that cost stays at most half of the WAL written meanwhile
+    // A drain writes little log (acks), yet frees segments only a checkpoint can release: so also
+    // checkpoint once as many entries have left as remain (at least MIN_DEAD_FOR_CHECKPOINT).
     const due = Math.max(this.checkpointBytes, this.liveEntries * 25 * 2);
-    if (!this.checkpointing && !this.closed && this.walSinceCheckpoint >= due) this.checkpoint();
+    const drained = this.deadSinceCheckpoint >= MIN_DEAD_FOR_CHECKPOINT && this.deadSinceCheckpoint >= this.liveEntries;
+    if (!this.checkpointing && !this.closed && (this.walSinceCheckpoint >= due || drained)) this.checkpoint();
   }
 
   // --- checkpoints and reclamation ------------------------------------------------------------
@@ -542,12 +573,14 @@ export class DiskStore implements MessageStore {
     this.checkpointing = true;
     const at = { seg: this.wal.current.id, off: this.wal.current.size };
     this.walSinceCheckpoint = 0;
+    this.deadSinceCheckpoint = 0;
     const path = join(this.dir, 'checkpoint');
     const tmp = `${path}.tmp`;
     let fd: number;
+    const refs = new Set<number>();
     try {
       fd = openSync(tmp, 'w');
-      this.serializeState(at, (chunk) => {
+      this.serializeState(at, refs, (chunk) => {
         let off = 0;
         while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
       });
@@ -568,6 +601,7 @@ export class DiskStore implements MessageStore {
               renameSync(tmp, path);
               fsyncDir(this.dir);
               this.checkpointAt = at;
+              this.checkpointRefs = refs;
               this.collect();
             } catch (e2) {
               this.log.error({ err: (e2 as Error).message }, 'message store: checkpoint rename failed');
@@ -581,7 +615,7 @@ export class DiskStore implements MessageStore {
   }
 
   /** Serializes the live state as checkpoint records, handing out ~1 MiB chunks as they fill. */
-  private serializeState(at: { seg: number; off: number }, emit: (chunk: Buffer) => void): void {
+  private serializeState(at: { seg: number; off: number }, refs: Set<number>, emit: (chunk: Buffer) => void): void {
     const FLUSH_AT = 1024 * 1024;
     const w = new ByteWriter(FLUSH_AT + 64 * 1024);
     const drain = (): void => {
@@ -641,6 +675,7 @@ export class DiskStore implements MessageStore {
         w.u32(len);
         w.u32(size);
         w.u8(flags);
+        refs.add(seg);
         inRecord += 1;
         total += 1;
       });
@@ -654,6 +689,15 @@ export class DiskStore implements MessageStore {
   }
 
   /**
+   * A segment can go when it lies wholly before the checkpoint, no entry references it, and the
+   * published checkpoint does not either (a snapshot taken before a compaction repointed its
+   * entries still names the old segment until the next checkpoint replaces it).
+   */
+  private droppable(s: Segment): boolean {
+    return s.live <= 0 && s.id < this.checkpointAt.seg && s !== this.wal.current && !this.checkpointRefs.has(s.id);
+  }
+
+  /**
    * Deletes segments before the checkpoint that no entry references, and compacts (a few at a time)
    * those whose live records fill less than a quarter of them, so disk use stays near the live data.
    */
@@ -661,7 +705,7 @@ export class DiskStore implements MessageStore {
     let budget = COMPACT_PER_CHECKPOINT;
     for (const s of [...this.wal.segments.values()]) {
       if (s.id >= this.checkpointAt.seg || s === this.wal.current) continue;
-      if (s.live <= 0) this.wal.drop(s.id);
+      if (this.droppable(s)) this.wal.drop(s.id);
       else if (budget > 0 && s.size > 0 && s.liveBytes * 4 < s.size && !this.closed) {
         budget -= 1;
         this.compact(s);

@@ -47,6 +47,8 @@ export class MemoryStore implements MessageStore {
     if (this.live === 0) this.records.clear();
   }
   setHolders(): void {}
+  setSideWork(): void {}
+  requestCommit(): void {}
   sync(waiter: DurableWaiter): void {
     queueMicrotask(() => waiter.durable(null));
   }

@@ -30,7 +30,13 @@ export interface RecordHolder {
    * many references moved. Message objects shared between holders are repointed once: `touched`
    * collects them so the next holder still counts its reference.
    */
-  relocateRecords(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>, touched: Set<object>): number;
+  relocateRecords(
+    seg: number,
+    moved: ReadonlyMap<number, readonly [number, number, number]>,
+    touched: Set<object>,
+    /** called once per moved reference, so the store moves its count to the right segment */
+    account: (oldLen: number, newSeg: number, newLen: number) => void,
+  ): number;
 }
 
 /** Something waiting for its records to be durable (a channel with a pending publisher confirm). */
@@ -78,6 +84,13 @@ export interface MessageStore {
   /** An entry now references a record of `len` bytes in segment `seg` (reclamation counts these). */
   ref(seg: number, len: number): void;
   unref(seg: number, len: number): void;
+  /**
+   * Work every commit must include (the broker's definitions file): called at the start of each
+   * commit; a returned promise is awaited before the commit's waiters are told it is durable.
+   */
+  setSideWork(work: () => Promise<void> | undefined): void;
+  /** Starts a commit soon even if nothing was appended (so side work gets done). */
+  requestCommit(): void;
   /** Where compaction finds the holders of records (the broker's queues). */
   setHolders(holders: () => Iterable<RecordHolder>): void;
   /** waiter.durable() runs once everything appended so far is on disk. */

@@ -46,9 +46,13 @@ export class Wal {
   /** opaque tokens resolved when the batch they joined is durable */
   private waiters: unknown[] = [];
   private readCache: { seg: number; at: number; buf: Buffer; len: number } | null = null;
+  /** the parts of the commit in flight (written or being written, not yet known to be in the file) */
+  private inflight: Part[] = [];
   private readonly pool: Buffer[] = [];
   /** set when a write or fsync failed: the store stops confirming */
   failed: Error | null = null;
+  /** extra work a commit includes (see MessageStore.setSideWork) */
+  sideWork: () => Promise<void> | undefined = () => undefined;
 
   constructor(
     readonly dir: string,
@@ -139,15 +143,31 @@ export class Wal {
     this.waiters = [];
     const cur = this.current;
     this.parts = [this.newPart(cur, cur.size, 0)];
-    if (parts.length === 0) {
+    const side = this.sideWork();
+    if (parts.length === 0 && side === undefined) {
       if (waiters.length > 0) this.onDurable(waiters, this.failed);
       return;
     }
     this.committing = true;
+    this.inflight = parts;
+    // the side work runs alongside the log write; the commit completes when both have
+    let sidePending = side !== undefined;
+    let logDone: Error | null | undefined;
+    side?.then(
+      () => {
+        sidePending = false;
+        if (logDone !== undefined) done(logDone);
+      },
+      (e: Error) => {
+        sidePending = false;
+        if (logDone !== undefined) done(logDone ?? e);
+        else logDone = undefined;
+      },
+    );
     let i = 0;
     const fds = new Set<number>();
     const next = (err: NodeJS.ErrnoException | null): void => {
-      if (err) return done(err);
+      if (err) return logFinished(err);
       if (i < parts.length) {
         const p = parts[i++] as Part;
         fds.add(p.seg.fd);
@@ -160,15 +180,21 @@ export class Wal {
       const list = [...fds];
       let pendingSyncs = list.length;
       let syncErr: Error | null = null;
+      if (pendingSyncs === 0) return logFinished(null);
       for (const fd of list) {
         fdatasync(fd, (e) => {
           if (e) syncErr = e;
-          if (--pendingSyncs === 0) done(syncErr);
+          if (--pendingSyncs === 0) logFinished(syncErr);
         });
       }
     };
+    const logFinished = (err: Error | null): void => {
+      logDone = err;
+      if (!sidePending) done(err);
+    };
     const done = (err: Error | null): void => {
       this.committing = false;
+      this.inflight = [];
       for (const p of parts) this.release(p);
       if (err) this.failed = err;
       this.onDurable(waiters, err);
@@ -183,8 +209,23 @@ export class Wal {
     return s !== undefined && offset + len <= s.written;
   }
 
-  /** Reads len bytes at offset of a segment (the record must be written). */
+  /** A record still in a batch (appended, not yet in the file), or undefined. */
+  private pending(segId: number, offset: number, len: number): Buffer | undefined {
+    for (const list of [this.inflight, this.parts]) {
+      for (const p of list) {
+        if (p.seg.id === segId && offset >= p.at && offset + len <= p.at + p.len) return p.buf.subarray(offset - p.at, offset - p.at + len);
+      }
+    }
+    return undefined;
+  }
+
+  /** Reads len bytes at offset of a segment, from the file or, if not written yet, from the batch. */
   read(segId: number, offset: number, len: number): Buffer {
+    const seg0 = this.segments.get(segId);
+    if (seg0 && offset + len > seg0.written) {
+      const p = this.pending(segId, offset, len);
+      if (p) return p;
+    }
     const c = this.readCache;
     if (c && c.seg === segId && offset >= c.at && offset + len <= c.at + c.len) {
       return c.buf.subarray(offset - c.at, offset - c.at + len);

@@ -22,7 +22,7 @@ export function qos(ch: Channel, m: BasicQos): void {
     ch.consumerPrefetch = m.prefetchCount;
     ch.globalPrefetch = 0;
   }
-  ch.conn.out.method(ch.id, { id: M.BasicQosOk });
+  ch.reply({ id: M.BasicQosOk });
   ch.resume();
 }
 
@@ -45,8 +45,9 @@ export function consume(ch: Channel, m: BasicConsume): void {
   const c = new Consumer(ch, queue, tag, m.noAck, m.exclusive, ch.consumerPrefetch, m.arguments);
   ch.addConsumer(c);
   // consume-ok must reach the client before the first delivery
-  if (!m.nowait) conn.out.method(ch.id, { id: M.BasicConsumeOk, consumerTag: tag });
-  queue.addConsumer(c);
+  ch.reply(m.nowait ? null : { id: M.BasicConsumeOk, consumerTag: tag }, undefined, () => {
+    if (ch.state === 'open' && ch.consumers.get(tag) === c && !queue.deleted) queue.addConsumer(c);
+  });
 }
 
 function consumeDirectReplyTo(ch: Channel, m: BasicConsume, tag: string): void {
@@ -54,7 +55,7 @@ function consumeDirectReplyTo(ch: Channel, m: BasicConsume, tag: string): void {
   if (ch.replyKey !== null) throw preconditionFailed('reply consumer already set');
   ch.replyKey = ch.conn.ctx.directReplyTo.register(ch);
   ch.replyConsumerTag = tag;
-  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.BasicConsumeOk, consumerTag: tag });
+  if (!m.nowait) ch.reply({ id: M.BasicConsumeOk, consumerTag: tag });
 }
 
 export function cancel(ch: Channel, m: BasicCancel): void {
@@ -66,23 +67,23 @@ export function cancel(ch: Channel, m: BasicCancel): void {
     // RabbitMQ answers cancel-ok even for a tag it does not know
     ch.cancelConsumer(m.consumerTag);
   }
-  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.BasicCancelOk, consumerTag: m.consumerTag });
+  if (!m.nowait) ch.reply({ id: M.BasicCancelOk, consumerTag: m.consumerTag });
 }
 
 export function get(ch: Channel, m: BasicGet): void {
   const queue = ch.vhost.queue(expandQueueName(ch, m.queue), ch.conn);
   ch.conn.checkRead('queue', queue.name);
-  const entry = queue.get();
-  if (entry === undefined) {
-    ch.conn.out.method(ch.id, { id: M.BasicGetEmpty, clusterId: '' });
-    return;
-  }
-  ch.deliverGet(queue, entry, m.noAck);
+  // get-ok carries content, so it is written directly: first let any held reply go out
+  ch.afterReplies(() => {
+    const entry = queue.deleted ? undefined : queue.get();
+    if (entry === undefined) ch.conn.out.method(ch.id, { id: M.BasicGetEmpty, clusterId: '' });
+    else ch.deliverGet(queue, entry, m.noAck);
+  });
 }
 
 /** RabbitMQ supports only requeue=true; requeue=false is refused with 540 NOT_IMPLEMENTED. */
 export function recover(ch: Channel, m: BasicRecover | BasicRecoverAsync): void {
   if (!m.requeue) throw ch.conn.notImplemented('requeue=false');
   ch.recover();
-  if (m.id === M.BasicRecover) ch.conn.out.method(ch.id, { id: M.BasicRecoverOk });
+  if (m.id === M.BasicRecover) ch.reply({ id: M.BasicRecoverOk });
 }

@@ -7,10 +7,10 @@ import type { Channel } from '../channel.js';
 /** RabbitMQ does not let a client stop the server's deliveries with flow: active=false is refused. */
 export function flow(ch: Channel, m: ChannelFlow): void {
   if (!m.active) throw ch.conn.notImplemented('active=false');
-  ch.conn.out.method(ch.id, { id: M.ChannelFlowOk, active: true });
+  ch.reply({ id: M.ChannelFlowOk, active: true });
 }
 
 /** access.request is obsolete in 0-9-1; RabbitMQ answers with ticket 1 and checks nothing. */
 export function accessRequest(ch: Channel, _m: AccessRequest): void {
-  ch.conn.out.method(ch.id, { id: M.AccessRequestOk, ticket: 1 });
+  ch.reply({ id: M.AccessRequestOk, ticket: 1 });
 }

@@ -18,12 +18,13 @@ export function declare(ch: Channel, m: QueueDeclare): void {
   const conn = ch.conn;
   if (m.queue === REPLY_QUEUE) {
     // the direct reply-to pseudo-queue always "exists", is empty and (as RabbitMQ reports) has one consumer
-    if (!m.nowait) conn.out.method(ch.id, { id: M.QueueDeclareOk, queue: m.queue, messageCount: 0, consumerCount: 1 });
+    if (!m.nowait) ch.reply({ id: M.QueueDeclareOk, queue: m.queue, messageCount: 0, consumerCount: 1 });
     return;
   }
   if (!m.passive && m.queue.startsWith('amq.')) {
     throw accessRefused(`queue name '${m.queue}' contains reserved prefix 'amq.*'`);
   }
+  const version = conn.ctx.definitionsVersion;
   const name = m.queue === '' && !m.passive ? VHost.generateQueueName() : expandQueueName(ch, m.queue);
   if (!m.passive) conn.checkConfigure('queue', name);
   const { queue, created } = ch.vhost.declareQueue(
@@ -35,11 +36,12 @@ export function declare(ch: Channel, m: QueueDeclare): void {
   if (created && m.exclusive) conn.ownExclusiveQueue(queue);
   ch.lastQueue = queue.name;
   if (!m.nowait) {
-    conn.out.method(ch.id, { id: M.QueueDeclareOk, queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount });
+    ch.reply({ id: M.QueueDeclareOk, queue: queue.name, messageCount: queue.messageCount, consumerCount: queue.consumerCount }, version);
   }
 }
 
 export function bind(ch: Channel, m: QueueBind): void {
+  const version = ch.conn.ctx.definitionsVersion;
   const vhost = ch.vhost;
   const queueName = expandQueueName(ch, m.queue);
   // RabbitMQ looks up the exchange before the queue
@@ -50,11 +52,12 @@ export function bind(ch: Channel, m: QueueBind): void {
   ch.conn.checkRead('exchange', m.exchange);
   const routingKey = m.queue === '' && m.routingKey === '' ? queue.name : m.routingKey;
   vhost.bind(ex, queue, routingKey, m.arguments);
-  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.QueueBindOk });
+  if (!m.nowait) ch.reply({ id: M.QueueBindOk }, version);
 }
 
 /** Unbinding something that does not exist succeeds; an existing binding of a locked queue is 405. */
 export function unbind(ch: Channel, m: QueueUnbind): void {
+  const version = ch.conn.ctx.definitionsVersion;
   const vhost = ch.vhost;
   const queueName = expandQueueName(ch, m.queue);
   const ex = vhost.exchanges.get(m.exchange);
@@ -67,19 +70,20 @@ export function unbind(ch: Channel, m: QueueUnbind): void {
     ch.conn.checkRead('exchange', m.exchange);
     vhost.unbind(ex, queue, routingKey, m.arguments);
   }
-  ch.conn.out.method(ch.id, { id: M.QueueUnbindOk });
+  ch.reply({ id: M.QueueUnbindOk }, version);
 }
 
 export function purge(ch: Channel, m: QueuePurge): void {
   const queue = ch.vhost.queue(expandQueueName(ch, m.queue), ch.conn);
   ch.conn.checkRead('queue', queue.name);
   const messageCount = queue.purge();
-  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.QueuePurgeOk, messageCount });
+  if (!m.nowait) ch.reply({ id: M.QueuePurgeOk, messageCount });
 }
 
 export function remove(ch: Channel, m: QueueDelete): void {
+  const version = ch.conn.ctx.definitionsVersion;
   const name = expandQueueName(ch, m.queue);
   ch.conn.checkConfigure('queue', name);
   const messageCount = ch.vhost.deleteQueue(name, m.ifUnused, m.ifEmpty, ch.conn);
-  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.QueueDeleteOk, messageCount });
+  if (!m.nowait) ch.reply({ id: M.QueueDeleteOk, messageCount }, version);
 }

@@ -7,31 +7,24 @@ import type { Channel } from '../channel.js';
 export function confirmSelect(ch: Channel, m: ConfirmSelect): void {
   if (ch.txMode) throw preconditionFailed('cannot switch from tx to confirm mode');
   ch.confirmMode = true;
-  if (!m.nowait) ch.conn.out.method(ch.id, { id: M.ConfirmSelectOk });
+  if (!m.nowait) ch.reply({ id: M.ConfirmSelectOk });
 }
 
 export function select(ch: Channel): void {
   if (ch.confirmMode) throw preconditionFailed('cannot switch from confirm to tx mode');
   ch.txMode = true;
-  ch.conn.out.method(ch.id, { id: M.TxSelectOk });
+  ch.reply({ id: M.TxSelectOk });
 }
 
 /** commit-ok only once the transaction's persistent messages are on disk (as RabbitMQ waits for its queues). */
 export function commit(ch: Channel): void {
   if (!ch.txMode) throw preconditionFailed('channel is not transactional');
-  if (!ch.txCommit()) {
-    ch.conn.out.method(ch.id, { id: M.TxCommitOk });
-    return;
-  }
-  ch.conn.ctx.store.sync({
-    durable: () => {
-      if (ch.state === 'open') ch.conn.out.method(ch.id, { id: M.TxCommitOk });
-    },
-  });
+  if (ch.txCommit()) ch.replyDurable({ id: M.TxCommitOk });
+  else ch.reply({ id: M.TxCommitOk });
 }
 
 export function rollback(ch: Channel): void {
   if (!ch.txMode) throw preconditionFailed('channel is not transactional');
   ch.txRollback();
-  ch.conn.out.method(ch.id, { id: M.TxRollbackOk });
+  ch.reply({ id: M.TxRollbackOk });
 }

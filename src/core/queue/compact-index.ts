@@ -99,7 +99,7 @@ export class CompactIndex {
   }
 
   /** Points entries in segment `seg` at their records' new places; returns how many moved. */
-  relocate(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>): number {
+  relocate(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>, account: (oldLen: number, newSeg: number, newLen: number) => void): number {
     let n = 0;
     for (let k = this.first; k < this.chunks.length; k++) {
       const c = this.chunks[k] as Chunk;
@@ -107,6 +107,7 @@ export class CompactIndex {
         if (c.seg[i] !== seg) continue;
         const to = moved.get(c.off[i] as number);
         if (to === undefined) continue;
+        account(c.len[i] as number, to[0], to[2]);
         c.seg[i] = to[0];
         c.off[i] = to[1];
         c.len[i] = to[2];

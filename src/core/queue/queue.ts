@@ -443,25 +443,34 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     this.middle.collect(seg, fn);
   }
 
-  relocateRecords(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>, touched: Set<object>): number {
+  relocateRecords(
+    seg: number,
+    moved: ReadonlyMap<number, readonly [number, number, number]>,
+    touched: Set<object>,
+    account: (oldLen: number, newSeg: number, newLen: number) => void,
+  ): number {
     let n = 0;
     for (const e of this.heldEntries()) {
       if (!e.refd) continue;
       const m = e.msg;
       if (touched.has(m)) {
-        n += 1; // a message object another queue already repointed
+        // a message object another queue already repointed: move this entry's reference too
+        // (a copied record is byte-identical, so its length is unchanged)
+        account(m.len, m.seg, m.len);
+        n += 1;
         continue;
       }
       if (m.seg !== seg) continue;
       const to = moved.get(m.off);
       if (to === undefined) continue;
+      account(m.len, to[0], to[2]);
       m.seg = to[0];
       m.off = to[1];
       m.len = to[2];
       touched.add(m);
       n += 1;
     }
-    return n + this.middle.relocate(seg, moved);
+    return n + this.middle.relocate(seg, moved, account);
   }
 
   /** Ready entries in delivery order, without consuming them (inspection; reads paged bodies). */

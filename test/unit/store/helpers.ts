@@ -41,11 +41,17 @@ export class FakeQueue implements StoredQueue, RecordHolder {
   collectRecords(seg: number, fn: (off: number, len: number) => void): void {
     for (const e of this.entries) if (e.msg.seg === seg) fn(e.msg.off, e.msg.len);
   }
-  relocateRecords(seg: number, moved: ReadonlyMap<number, readonly [number, number, number]>): number {
+  relocateRecords(
+    seg: number,
+    moved: ReadonlyMap<number, readonly [number, number, number]>,
+    _touched: Set<object>,
+    account: (oldLen: number, newSeg: number, newLen: number) => void,
+  ): number {
     let n = 0;
     for (const e of this.entries) {
       const to = e.msg.seg === seg ? moved.get(e.msg.off) : undefined;
       if (!to) continue;
+      account(e.msg.len, to[0], to[2]);
       [e.msg.seg, e.msg.off, e.msg.len] = to;
       n += 1;
     }

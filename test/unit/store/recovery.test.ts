@@ -202,7 +202,7 @@ describe('DiskStore recovery', () => {
     q.entries.splice(0, q.entries.length, ...kept);
     const pinned = walFiles(dir).length;
     // more traffic drives checkpoints, which compact the sparse segments and then drop them
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 30; round++) {
       for (let i = 0; i < 800; i++) store.write(message(`filler-${round}-${i}`, 'rk', false));
       await store.flush();
       await store.flush();
