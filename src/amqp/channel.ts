@@ -2,8 +2,8 @@
 // delivery tags and acknowledgements, prefetch, publisher confirms and transactions. Method
 // handlers for each class live in handlers/; this file owns the state they share.
 import type { User } from '../auth/users.js';
-import { notFound, accessRefused, preconditionFailed, rname, unexpectedFrame, frameError } from '../errors.js';
-import type { Exchange } from '../core/exchange/index.js';
+import { accessRefused, frameError, notFound, notImplemented, preconditionFailed, rname, unexpectedFrame } from '../errors.js';
+import { type Exchange, route } from '../core/exchange/index.js';
 import { Message } from '../core/message.js';
 import { ACCEPTED_DURABLE, type ConsumerSink, type Queue, type QueueEntry, REFUSED } from '../core/queue/queue.js';
 import { Deque } from '../core/queue/deque.js';
@@ -70,8 +70,6 @@ interface TxSettle {
 
 export class Channel implements ReplyTarget, DurableWaiter {
   state: 'open' | 'closing' = 'open';
-  /** id (class<<16|method) of the method being handled, for error replies */
-  currentMethod = 0;
 
   // content assembly: a publish method waiting for its header and body frames
   private pub: BasicPublish | null = null;
@@ -142,7 +140,6 @@ export class Channel implements ReplyTarget, DurableWaiter {
       this.pub = null;
       throw unexpectedFrame(text).at(60, 40);
     }
-    this.currentMethod = m.id;
     if (m.id === M.BasicPublish) {
       this.startPublish(m);
       return;
@@ -204,9 +201,8 @@ export class Channel implements ReplyTarget, DurableWaiter {
     const props = this.pubProps as Buffer;
     this.pub = null;
     this.pubProps = null;
-    this.currentMethod = M.BasicPublish;
     // RabbitMQ raises these once the content is complete, not at the method frame
-    if (m.immediate) throw this.conn.notImplemented('immediate=true');
+    if (m.immediate) throw notImplemented('immediate=true');
     if (this.pubDiscard) {
       this.pubDiscard = false;
       const max = this.conn.ctx.config.maxMessageSize;
@@ -257,7 +253,7 @@ export class Channel implements ReplyTarget, DurableWaiter {
       }
     } else {
       const out = this.routed;
-      this.vhost.route(ex, msg, out);
+      route(ex, msg, out);
       routed = out.length > 0;
       for (let i = 0; i < out.length; i++) {
         const r = (out[i] as Queue).enqueue(msg);

@@ -16,7 +16,6 @@ import {
   frameError,
   internalError,
   notAllowed,
-  notImplemented,
   erlangBinary,
   frameDescription,
   rname,
@@ -28,7 +27,7 @@ import { ByteReader, FrameSyntaxError, UnknownFieldTypeError } from '../protocol
 import { type FieldTable, isFieldTable } from '../protocol/field-value.js';
 import { BadFrameEndError, FrameReader, FrameTooLargeError, type FrameSink } from '../protocol/frame-reader.js';
 import { FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/constants.js';
-import { type AnyMethod, decodeMethod, M, METHOD_NAMES, UnknownMethodError } from '../protocol/generated/methods.js';
+import { type AnyMethod, decodeMethod, M, UnknownMethodError } from '../protocol/generated/methods.js';
 import { Channel } from './channel.js';
 import type { BrokerContext } from './context.js';
 import { MECHANISMS, parseResponse } from './sasl.js';
@@ -452,14 +451,6 @@ export class Connection implements FrameSink {
   /** Broker shutdown: 320 CONNECTION_FORCED to every client. */
   forceClose(reason: string): void {
     this.closeWithError(connectionForced(`broker forced connection closure with reason '${reason}'`));
-  }
-
-  // error helpers used by handlers (connection-level codes)
-  notImplemented(text: string): AmqpError {
-    return notImplemented(text);
-  }
-  notAllowed(text: string): AmqpError {
-    return notAllowed(text);
   }
 
   // --- permissions ----------------------------------------------------------------------------

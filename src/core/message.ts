@@ -39,12 +39,22 @@ export class Message {
     return this.props;
   }
 
-  /** delivery_mode 2 = persistent. Reads only the flags unless properties were decoded already. */
+  /**
+   * delivery_mode 2 = persistent. Checked for every message routed to a durable queue, so it reads
+   * the one octet in place: only content-type, content-encoding and headers can precede it, and
+   * each is skipped by its length prefix. Falls back to a full decode if the bytes look short.
+   */
   get persistent(): boolean {
-    if (this.propsRaw.length < 2) return false;
-    const flags = this.propsRaw.readUInt16BE(0);
+    const raw = this.propsRaw;
+    if (raw.length < 2) return false;
+    const flags = raw.readUInt16BE(0);
     if ((flags & PROPERTY_FLAGS.deliveryMode) === 0) return false;
-    return this.properties().deliveryMode === 2;
+    if (this.props !== undefined) return this.props.deliveryMode === 2;
+    let p = 2;
+    if (flags & PROPERTY_FLAGS.contentType) p += 1 + (raw[p] ?? 0);
+    if (flags & PROPERTY_FLAGS.contentEncoding) p += 1 + (raw[p] ?? 0);
+    if (flags & PROPERTY_FLAGS.headers) p += p + 4 <= raw.length ? 4 + raw.readUInt32BE(p) : raw.length;
+    return p < raw.length ? raw[p] === 2 : this.properties().deliveryMode === 2;
   }
 
   get headers(): FieldTable | undefined {

@@ -5,9 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { accessRefused, commandInvalid, notFound, preconditionFailed, resourceLocked, rname } from '../errors.js';
 import type { FieldTable } from '../protocol/field-value.js';
 import { assertEquivalentArgs, EQUIVALENCE_EXCHANGE_ARGS, EQUIVALENCE_QUEUE_ARGS, validateQueueArguments } from './arguments.js';
-import { type Binding, bindingKey, createExchange, type Destination, Exchange, EXCHANGE_TYPES, route } from './exchange/index.js';
+import { type Binding, bindingKey, createExchange, type Destination, Exchange, EXCHANGE_TYPES } from './exchange/index.js';
 import { DefaultExchange } from './exchange/default.js';
-import type { Message } from './message.js';
 import type { MessageStore } from '../store/store.js';
 import { Queue, type QueueSettings } from './queue/queue.js';
 
@@ -228,16 +227,6 @@ export class VHost {
     }
   }
 
-  // --- routing --------------------------------------------------------------------------------
-
-  /** Appends the queues `msg` reaches through `exchange` to `out`. */
-  route(exchange: Exchange, msg: Message, out: Queue[]): void {
-    route(exchange, msg, out);
-  }
-
-  bindingsOf(q: Queue): Binding[] {
-    return [...q.incoming];
-  }
 }
 
 /** RabbitMQ keeps a binding across restarts when both of its ends are durable (and not exclusive). */

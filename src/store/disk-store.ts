@@ -16,7 +16,7 @@ import { ByteWriter } from '../protocol/byte-writer.js';
 import type { FieldTable } from '../protocol/field-value.js';
 import { FLAG_REDELIVERED, parseRecord, REC, RECORD_HEADER, sealRecord } from './records.js';
 import type { DurableWaiter, MessageStore, RecordHolder, RecoveredQueue, StoredQueue, StoreStats } from './store.js';
-import { SEGMENT_SIZE, type Segment, Wal } from './wal.js';
+import { SEGMENT_SIZE, type Segment, segmentName, Wal } from './wal.js';
 
 /** Checkpoint after this much WAL: bounds replay time and lets old segments go. */
 const CHECKPOINT_BYTES = 128 * 1024 * 1024;
@@ -178,11 +178,11 @@ export class DiskStore implements MessageStore {
     const ids = this.wal.listSegments();
     let replayed = 0;
     for (const id of ids) {
-      const size = statSync(join(this.dir, `${String(id).padStart(8, '0')}.wal`)).size;
+      const size = statSync(join(this.dir, segmentName(id))).size;
       const seg = this.wal.openSegment(id, size);
       if (id < this.checkpointAt.seg) continue; // before the checkpoint: only its MSG records matter
       const from = id === this.checkpointAt.seg ? this.checkpointAt.off : 0;
-      replayed += this.replaySegment(seg.id, seg.fd, size, from, recovered, id === ids[ids.length - 1]);
+      replayed += this.replaySegment(seg.id, seg.fd, from, recovered, id === ids[ids.length - 1]);
     }
     // entries whose segment is gone cannot be delivered: report and drop them
     const out: RecoveredQueue[] = [];
@@ -273,8 +273,8 @@ export class DiskStore implements MessageStore {
   }
 
   /** Replays one segment from `from`; cuts a torn tail of the last segment. Returns bytes read. */
-  private replaySegment(id: number, fd: number, size: number, from: number, into: Map<number, RecoveredEntries>, last: boolean): number {
-    const buf = readFileSync(join(this.dir, `${String(id).padStart(8, '0')}.wal`));
+  private replaySegment(id: number, fd: number, from: number, into: Map<number, RecoveredEntries>, last: boolean): number {
+    const buf = readFileSync(join(this.dir, segmentName(id)));
     const r = tableReader;
     let pos = from;
     while (pos < buf.length) {

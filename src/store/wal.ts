@@ -153,17 +153,12 @@ export class Wal {
     // the side work runs alongside the log write; the commit completes when both have
     let sidePending = side !== undefined;
     let logDone: Error | null | undefined;
-    side?.then(
-      () => {
-        sidePending = false;
-        if (logDone !== undefined) done(logDone);
-      },
-      (e: Error) => {
-        sidePending = false;
-        if (logDone !== undefined) done(logDone ?? e);
-        else logDone = undefined;
-      },
-    );
+    // (side work reports its own failures; the commit only waits for it to settle)
+    const sideSettled = (): void => {
+      sidePending = false;
+      if (logDone !== undefined) done(logDone);
+    };
+    side?.then(sideSettled, sideSettled);
     let i = 0;
     const fds = new Set<number>();
     const next = (err: NodeJS.ErrnoException | null): void => {

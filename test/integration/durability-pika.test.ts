@@ -9,67 +9,13 @@
 // Needs Debian's python3-pika (1.2) for /usr/bin/python3. Without it the tests are skipped
 // locally, but fail under CI (which installs it) - as in pika.test.ts.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { uniqueName } from '../helpers/broker.js';
+import { describeResult, pikaProblem, runPikaScript, SCRIPT_TIMEOUT_MS } from '../helpers/pika.js';
 import { type RestartMode, sandbox } from '../helpers/warren-process.js';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pika');
-/** Kill a script that overruns this; the scripts bound themselves at 30 s (PIKA_SCRIPT_TIMEOUT). */
-const SCRIPT_TIMEOUT_MS = 45_000;
 /** Messages the publisher sends (the seeds send one per run; several show the order is kept). */
 const COUNT = 20;
-
-function pikaProblem(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import pika'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.error) return `${PYTHON} cannot run: ${r.error.message}`;
-  if (r.status !== 0) return `${PYTHON} -c 'import pika' failed: ${(r.stderr || '').trim()}`;
-  return null;
-}
-
-interface ScriptResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** Runs one script with extra environment variables; bounded by SCRIPT_TIMEOUT_MS. */
-function runScript(script: string, env: Record<string, string>): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-B', join(SCRIPT_DIR, script)], {
-      cwd: SCRIPT_DIR,
-      env: { ...process.env, ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, SCRIPT_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
-
-function describeResult(script: string, r: ScriptResult): string {
-  const status = r.timedOut ? `killed after ${SCRIPT_TIMEOUT_MS} ms` : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
-  return [`${script}: ${status}`, '--- stdout ---', r.stdout.trimEnd(), '--- stderr ---', r.stderr.trimEnd()].join('\n');
-}
 
 const VARIANTS: ReadonlyArray<readonly [RestartMode, string, boolean]> = [
   ['graceful', 'a graceful restart (SIGTERM)', false],
@@ -91,7 +37,7 @@ describe('pika durable example across a broker restart (python3-pika 1.2)', { co
       // the seeds' name, made unique per run
       const env = { QUEUE: uniqueName('task_queue'), COUNT: String(COUNT), CONFIRM: confirm ? '1' : '0' };
 
-      const published = await runScript('durable_restart_publish.py', { ...env, AMQP_URL: broker.url });
+      const published = await runPikaScript('durable_restart_publish.py', { ...env, AMQP_URL: broker.url });
       const pubReport = describeResult('durable_restart_publish.py', published);
       assert.equal(published.code, 0, pubReport);
       assert.match(published.stdout, /^OK: /m, pubReport);
@@ -99,7 +45,7 @@ describe('pika durable example across a broker restart (python3-pika 1.2)', { co
 
       broker = await broker.restart(mode);
 
-      const consumed = await runScript('durable_restart_consume.py', { ...env, AMQP_URL: broker.url });
+      const consumed = await runPikaScript('durable_restart_consume.py', { ...env, AMQP_URL: broker.url });
       const report = `${describeResult('durable_restart_consume.py', consumed)}\n${broker.output(20)}`;
       assert.equal(consumed.code, 0, report);
       assert.match(consumed.stdout, /^OK: /m, report);

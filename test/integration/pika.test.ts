@@ -8,17 +8,11 @@
 // Needs Debian's python3-pika (1.2) for /usr/bin/python3. Without it the tests are skipped
 // locally, but fail under CI (which installs it).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { describeResult, pikaProblem, runPikaScript, SCRIPT_TIMEOUT_MS } from '../helpers/pika.js';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pika');
-/** Kill a script that overruns this; the scripts bound themselves at 30 s (PIKA_SCRIPT_TIMEOUT). */
-const SCRIPT_TIMEOUT_MS = 45_000;
 /** Scripts use unique names, so they can share the broker; running a few at once bounds the
  * file's duration even when a broken broker makes every script wait for its timeouts. */
 const CONCURRENCY = 4;
@@ -38,58 +32,6 @@ const SCRIPTS: ReadonlyArray<readonly [string, string]> = [
   ['durable.py', 'durable queue: delivery_mode=2 message comes back with delivery_mode 2'],
   ['properties.py', 'properties: all 14 basic properties, every header type and large/empty bodies round-trip'],
 ];
-
-function pikaProblem(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import pika'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.error) return `${PYTHON} cannot run: ${r.error.message}`;
-  if (r.status !== 0) return `${PYTHON} -c 'import pika' failed: ${(r.stderr || '').trim()}`;
-  return null;
-}
-
-interface ScriptResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-/** Runs one script without blocking the event loop (an in-process Warren must keep serving). */
-function runScript(script: string, url: string): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-B', join(SCRIPT_DIR, script)], {
-      cwd: SCRIPT_DIR,
-      env: { ...process.env, AMQP_URL: url, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, SCRIPT_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut });
-    });
-  });
-}
-
-function describeResult(script: string, r: ScriptResult): string {
-  const status = r.timedOut
-    ? `killed after ${SCRIPT_TIMEOUT_MS} ms`
-    : r.signal
-      ? `killed by ${r.signal}`
-      : `exit code ${r.code}`;
-  return [`${script}: ${status}`, '--- stdout ---', r.stdout.trimEnd(), '--- stderr ---', r.stderr.trimEnd()].join('\n');
-}
 
 describe('pika tutorial patterns (python3-pika 1.2)', { concurrency: CONCURRENCY }, () => {
   const problem = pikaProblem();
@@ -111,7 +53,7 @@ describe('pika tutorial patterns (python3-pika 1.2)', { concurrency: CONCURRENCY
         return;
       }
       assert.ok(broker, 'broker not started');
-      const result = await runScript(script, broker.url);
+      const result = await runPikaScript(script, { AMQP_URL: broker.url });
       const report = describeResult(script, result);
       assert.equal(result.code, 0, report);
       assert.match(result.stdout, /^OK: /m, report);

@@ -1,7 +1,7 @@
 // basic.qos / consume / cancel / get / recover. Publishing is assembled in channel.ts; ack, nack
 // and reject go straight to the channel.
 import { randomBytes } from 'node:crypto';
-import { accessRefused, preconditionFailed, rname } from '../../errors.js';
+import { accessRefused, notAllowed, notImplemented, preconditionFailed, rname } from '../../errors.js';
 import type { BasicCancel, BasicConsume, BasicGet, BasicQos, BasicRecover, BasicRecoverAsync } from '../../protocol/generated/methods.js';
 import { M } from '../../protocol/generated/methods.js';
 import { type Channel, Consumer } from '../channel.js';
@@ -15,7 +15,7 @@ export const generateConsumerTag = (): string => `amq.ctag-${randomBytes(16).toS
  * global=true limits the channel as a whole. prefetch_size is not supported (540), as in RabbitMQ.
  */
 export function qos(ch: Channel, m: BasicQos): void {
-  if (m.prefetchSize !== 0) throw ch.conn.notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
+  if (m.prefetchSize !== 0) throw notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
   if (m.global) ch.globalPrefetch = m.prefetchCount;
   else {
     // RabbitMQ 3.10 also lifts the channel-wide limit here (so global-then-per-consumer keeps only the latter)
@@ -30,7 +30,7 @@ export function consume(ch: Channel, m: BasicConsume): void {
   const conn = ch.conn;
   const tag = m.consumerTag === '' ? generateConsumerTag() : m.consumerTag;
   if (ch.consumers.has(tag) || (ch.replyKey !== null && ch.replyConsumerTag === tag)) {
-    throw conn.notAllowed(`attempt to reuse consumer tag '${tag}'`);
+    throw notAllowed(`attempt to reuse consumer tag '${tag}'`);
   }
   if (m.queue === REPLY_QUEUE) {
     consumeDirectReplyTo(ch, m, tag);
@@ -83,7 +83,7 @@ export function get(ch: Channel, m: BasicGet): void {
 
 /** RabbitMQ supports only requeue=true; requeue=false is refused with 540 NOT_IMPLEMENTED. */
 export function recover(ch: Channel, m: BasicRecover | BasicRecoverAsync): void {
-  if (!m.requeue) throw ch.conn.notImplemented('requeue=false');
+  if (!m.requeue) throw notImplemented('requeue=false');
   ch.recover();
   if (m.id === M.BasicRecover) ch.reply({ id: M.BasicRecoverOk });
 }

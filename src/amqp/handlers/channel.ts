@@ -1,12 +1,13 @@
 // channel.flow and access.request on an open channel. channel.open/close live in the connection,
 // which owns the channel table.
+import { notImplemented } from '../../errors.js';
 import { M } from '../../protocol/generated/methods.js';
 import type { AccessRequest, ChannelFlow } from '../../protocol/generated/methods.js';
 import type { Channel } from '../channel.js';
 
 /** RabbitMQ does not let a client stop the server's deliveries with flow: active=false is refused. */
 export function flow(ch: Channel, m: ChannelFlow): void {
-  if (!m.active) throw ch.conn.notImplemented('active=false');
+  if (!m.active) throw notImplemented('active=false');
   ch.reply({ id: M.ChannelFlowOk, active: true });
 }
 
