@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Storage benchmarks: Warren vs a reference RabbitMQ 3.10 on the same machine, interleaved.
 //
-//   node bench/run.mjs [--quick] [--scenarios P1,P10,BACKLOG,RECOVERY] [--rounds 3] [--duration 10]
+//   node bench/run.mjs [--quick] [--scenarios S1,...,S9,RECOVERY] [--rounds 3] [--duration 10]
 //                      [--warmup 2] [--brokers warren,rabbitmq] [--backlog 1000000]
 //                      [--recovery-backlog 100000] [--no-build] [--docs | --no-docs]
 //

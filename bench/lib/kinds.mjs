@@ -11,19 +11,22 @@ const MB = 1024 * 1024;
 
 /** Figure metadata: label, unit, which direction is better, decimals. */
 export const FIGURES = {
-  pub_rate: { label: 'publish rate (confirmed)', unit: 'msg/s', better: 'higher', digits: 0 },
-  recv_rate: { label: 'consume rate', unit: 'msg/s', better: 'higher', digits: 0 },
+  pub_rate: { label: 'publish rate (confirmed; sent if no confirms)', unit: 'msg/s', better: 'higher', digits: 0 },
+  recv_rate: { label: 'consume rate (all consumers)', unit: 'msg/s', better: 'higher', digits: 0 },
   e2e_p50: { label: 'end-to-end latency p50', unit: 'ms', better: 'lower', digits: 2 },
   e2e_p99: { label: 'end-to-end latency p99', unit: 'ms', better: 'lower', digits: 2 },
   e2e_max: { label: 'end-to-end latency max', unit: 'ms', better: 'lower', digits: 1 },
   confirm_p50: { label: 'confirm latency p50', unit: 'ms', better: 'lower', digits: 2 },
   confirm_p99: { label: 'confirm latency p99', unit: 'ms', better: 'lower', digits: 2 },
   broker_cpu: { label: 'broker CPU', unit: 's', better: 'lower', digits: 2 },
-  msgs_per_cpu: { label: 'messages per broker CPU-second', unit: 'msg/CPU-s', better: 'higher', digits: 0 },
+  msgs_per_cpu: { label: 'messages received per broker CPU-second', unit: 'msg/CPU-s', better: 'higher', digits: 0 },
   rss_before: { label: 'broker RSS before', unit: 'MB', better: 'lower', digits: 0 },
   rss_peak: { label: 'broker RSS peak', unit: 'MB', better: 'lower', digits: 0 },
   rss_after: { label: 'broker RSS after', unit: 'MB', better: 'lower', digits: 0 },
   gen_cpu: { label: 'load generator CPU (all processes)', unit: 's', better: 'lower', digits: 2 },
+  connections: { label: 'client connections', unit: '', better: 'higher', digits: 0 },
+  rss_per_conn: { label: 'broker RSS per connection (connected − before)', unit: 'KB', better: 'lower', digits: 1 },
+  rss_per_conn_loaded: { label: 'broker RSS per connection, incl. traffic (end of load − before)', unit: 'KB', better: 'lower', digits: 1 },
   // backlog
   publish_rate: { label: 'publish rate (confirmed, no consumer)', unit: 'msg/s', better: 'higher', digits: 0 },
   publish_s: { label: 'publish time', unit: 's', better: 'lower', digits: 1 },
@@ -65,13 +68,28 @@ export async function withChannel(url, fn, timeoutMs = 30000) {
   }
 }
 
-async function freshQueues(url, names) {
+async function freshQueues(url, names, { durable = true } = {}) {
   await withChannel(url, async (ch) => {
     for (const q of names) {
       await ch.queueDelete(q);
-      await ch.queueDeclare(q, { durable: true });
+      await ch.queueDeclare(q, { durable });
     }
   });
+}
+
+/** Declares the scenario's exchange (sc.exchange: { type, bindings(i) → keys }) and binds queue i with bindings(i). */
+async function freshExchange(url, name, spec, queues) {
+  await withChannel(url, async (ch) => {
+    await ch.exchangeDelete(name);
+    await ch.exchangeDeclare(name, spec.type);
+    for (let i = 0; i < queues.length; i++) {
+      for (const key of spec.bindings ? spec.bindings(i) : ['']) await ch.queueBind(queues[i], name, key);
+    }
+  });
+}
+
+async function deleteExchange(url, name) {
+  try { await withChannel(url, (ch) => ch.exchangeDelete(name), 10000); } catch { /* best effort */ }
 }
 
 async function deleteQueues(url, names) {
@@ -121,15 +139,18 @@ function brokerCpu(ctx) {
 function producerSpecs(sc, url, queues, ids, extra = {}) {
   return ids.map((id, i) => ({
     id, url, queue: queues[i % queues.length], size: sc.size, persistent: sc.persistent !== false,
-    window: sc.window ?? 100, rate: sc.rate ?? 0, ...extra,
+    window: sc.window ?? 100, rate: sc.rate ?? 0,
+    ...(sc.exchange ? { exchange: `bench.${sc.name}.x`, keys: sc.keys ?? [''] } : {}),
+    ...extra,
   }));
 }
 
 function consumerSpecs(sc, url, queues, n, producerCount) {
   const perQueue = Math.ceil(n / queues.length);
   return Array.from({ length: n }, (_, i) => ({
-    id: i, url, queue: queues[i % queues.length], size: sc.size, prefetch: sc.prefetch ?? 100,
-    ackEvery: sc.ackEvery ?? Math.max(1, Math.floor((sc.prefetch ?? 100) / 2)), contiguous: perQueue === 1, producerCount,
+    id: i, url, queue: queues[i % queues.length], size: sc.size, prefetch: sc.prefetch ?? 100, noAck: sc.noAck === true,
+    ackEvery: sc.ackEvery ?? Math.max(1, Math.floor((sc.prefetch ?? 100) / 2)),
+    contiguous: perQueue === 1 && !sc.exchange?.partial, producerCount,
   }));
 }
 
@@ -207,16 +228,27 @@ async function drain(sc, ctx, lg, queue, expected, producers, { what = 'drain', 
 // ---------------------------------------------------------------------------------------------
 // steady: producers with confirms → queues → consumers, for a fixed time
 
+function describeSteady(sc, o) {
+  const pubs = `${plural(sc.producers, 'publisher')}${sc.rate ? ` at ${sc.rate.toLocaleString('en-US')} msg/s each` : ''} ${sc.window ? `with confirms (window ${sc.window} each)` : 'without confirms'}`;
+  const via = sc.exchange ? ` → a ${sc.exchange.type} exchange (${sc.exchange.describe ?? 'every queue bound'})` : '';
+  const qs = plural(sc.queues, `${sc.durable ?? sc.persistent !== false ? 'durable' : 'non-durable'} queue`);
+  const cons = `${plural(sc.consumers, 'consumer')} (${sc.noAck ? 'auto-ack' : `manual ack, prefetch ${sc.prefetch ?? 100}, multiple-ack every ${sc.ackEvery ?? Math.floor((sc.prefetch ?? 100) / 2)}`})`;
+  return `${pubs}${via} → ${qs} → ${cons}; ${sc.persistent === false ? 'transient' : 'persistent'} ${sc.size} B messages; load generator in ${sc.producerProcs ?? 1} + ${sc.consumerProcs ?? 1} processes; ${o.warmup} s warm-up, ${o.duration} s measured`;
+}
+
 export const steady = {
-  figures: ['pub_rate', 'recv_rate', 'e2e_p50', 'e2e_p99', 'e2e_max', 'confirm_p50', 'confirm_p99', 'broker_cpu', 'msgs_per_cpu', 'rss_before', 'rss_peak', 'rss_after', 'gen_cpu'],
-  describe: (sc, o) => `${plural(sc.producers, 'publisher')} with confirms (window ${sc.window ?? 100} each) → ${plural(sc.queues, 'durable queue')} → ${plural(sc.consumers, 'consumer')} (manual ack, prefetch ${sc.prefetch ?? 100}, multiple-ack every ${sc.ackEvery ?? Math.floor((sc.prefetch ?? 100) / 2)}); ${sc.persistent === false ? 'transient' : 'persistent'} ${sc.size} B messages; load generator in ${sc.producerProcs ?? 1} + ${sc.consumerProcs ?? 1} processes; ${o.warmup} s warm-up, ${o.duration} s measured`,
+  figures: ['pub_rate', 'recv_rate', 'e2e_p50', 'e2e_p99', 'e2e_max', 'confirm_p50', 'confirm_p99', 'broker_cpu', 'msgs_per_cpu', 'rss_before', 'rss_peak', 'rss_after', 'connections', 'rss_per_conn', 'rss_per_conn_loaded', 'gen_cpu'],
+  describe: describeSteady,
   async run(sc, ctx) {
     const { broker, sampler, opts } = ctx;
     const url = broker.url;
     const queues = Array.from({ length: sc.queues }, (_, i) => `bench.${sc.name}.${i}`);
+    const exchange = `bench.${sc.name}.x`;
+    const copies = sc.exchange ? (sc.exchange.copies ?? queues.length) : 1;
     const problems = [];
     const notes = [];
-    await freshQueues(url, queues);
+    await freshQueues(url, queues, { durable: sc.durable ?? sc.persistent !== false });
+    if (sc.exchange) await freshExchange(url, exchange, sc.exchange, queues);
     const rssBefore = sampler.current();
     const lg = new LoadGen();
     try {
@@ -224,6 +256,8 @@ export const steady = {
       const cSpecs = consumerSpecs(sc, url, queues, sc.consumers, sc.producers);
       await lg.spawn(split(cSpecs, sc.consumerProcs ?? 1).map((consumers) => ({ consumers })));
       const pw = await lg.spawn(split(pSpecs, sc.producerProcs ?? 1).map((producers) => ({ producers })));
+      if (sc.perConnection) await sleep(1000); // let the broker settle before measuring what the connections cost
+      const rssConnected = sampler.current();
       sampler.resetPeak();
       await lg.all('start', {}, { workers: pw });
       await sleepChecked(opts.warmup * 1000, ctx, lg);
@@ -231,7 +265,8 @@ export const steady = {
       const c0 = brokerCpu(ctx);
       const stallMs = await sleepChecked(opts.duration * 1000, ctx, lg);
       const m1 = await lg.mark();
-      if (stallMs >= 1000) problems.push(`no publisher confirm for ${(stallMs / 1000).toFixed(1)} s during the measured window`);
+      const rssLoaded = sampler.current();
+      if (stallMs >= 1000 && sc.window) problems.push(`no publisher confirm for ${(stallMs / 1000).toFixed(1)} s during the measured window`);
       const c1 = brokerCpu(ctx);
       const dt = m1.t - m0.t;
       // stop publishing, let every confirm arrive, let the consumers catch up
@@ -240,39 +275,48 @@ export const steady = {
       const published = producers.reduce((a, p) => a + p.published, 0);
       const outstanding = producers.reduce((a, p) => a + p.outstanding, 0);
       if (outstanding) problems.push(`${outstanding} messages still unconfirmed 30 s after publishing stopped`);
-      await lg.waitUntil(() => lg.totals().received >= published - outstanding, {
+      await lg.waitUntil(() => lg.totals().received >= (published - outstanding) * copies, {
         what: 'consumers catching up', timeoutMs: opts.phaseTimeout * 1000, stallMs: opts.stallTimeout * 1000,
         progress: () => lg.totals().received, check: () => broker.check(),
       }).catch((e) => problems.push(e.message));
       await sleep(300);
       const reps = await lg.all('report');
       const consumers = reps.flatMap((r) => r.consumers);
-      problems.push(...validate(producers, consumers, { contiguous: consumers.every((c) => c.contiguous !== false) }));
+      problems.push(...validate(producers, consumers, { contiguous: consumers.every((c) => c.contiguous !== false), copies }));
       const rssPeak = sampler.peak;
       await lg.close();
       const genCpu = (m1.cpuUs - m0.cpuUs) / 1e6;
       await sleep(1000);
       const rssAfter = sampler.current();
       const confirmed = m1.confirmed - m0.confirmed;
+      const received = m1.received - m0.received;
+      const nconn = sc.producers + sc.consumers;
       const bcpu = c1 != null && c0 != null ? c1 - c0 : null;
       const blocked = producers.reduce((a, p) => a + (p.blockedMs || 0), 0);
       if (blocked > 0) notes.push(`publishers were blocked (connection.blocked) for ${Math.round(blocked)} ms in total`);
-      notes.push(`load generator: ${lg.workers.length} processes, ${(lg.totalCpuUs() / 1e6).toFixed(1)} CPU-s in total; window ${(dt / 1e9).toFixed(2)} s, ${confirmed} confirmed, ${m1.received - m0.received} received`);
+      if (process.env.BENCH_DEBUG_HIST) notes.push(`e2e quantiles (ms): ${[0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999].map((q) => `${q}: ${m1.e2eHist.quantileMs(q)}`).join(', ')}`);
+      notes.push(`load generator: ${lg.workers.length} processes, ${(lg.totalCpuUs() / 1e6).toFixed(1)} CPU-s in total; window ${(dt / 1e9).toFixed(2)} s, ${confirmed} ${sc.window ? 'confirmed' : 'sent'}, ${received} received`);
       return {
         figures: {
           pub_rate: rate(confirmed, dt),
           recv_rate: rate(m1.received - m0.received, dt),
           e2e_p50: m1.e2eHist.quantileMs(0.5), e2e_p99: m1.e2eHist.quantileMs(0.99), e2e_max: m1.e2eHist.maxMs(),
           confirm_p50: m1.confirmHist.quantileMs(0.5), confirm_p99: m1.confirmHist.quantileMs(0.99),
-          broker_cpu: bcpu, msgs_per_cpu: bcpu ? confirmed / bcpu : null,
+          broker_cpu: bcpu, msgs_per_cpu: bcpu ? received / bcpu : null,
           rss_before: mb(rssBefore), rss_peak: mb(rssPeak), rss_after: mb(rssAfter),
+          connections: sc.perConnection ? nconn : null,
+          rss_per_conn: sc.perConnection && rssConnected != null && rssBefore != null ? (rssConnected - rssBefore) / nconn / 1024 : null,
+          rss_per_conn_loaded: sc.perConnection && rssLoaded != null && rssBefore != null ? (rssLoaded - rssBefore) / nconn / 1024 : null,
           gen_cpu: genCpu,
         },
         problems, notes,
       };
     } finally {
       lg.kill();
-      if (!broker.exit) await deleteQueues(url, queues);
+      if (!broker.exit) {
+        await deleteQueues(url, queues);
+        if (sc.exchange) await deleteExchange(url, exchange);
+      }
     }
   },
 };

@@ -45,10 +45,37 @@ export function summarise(results, scenarios, brokers) {
       const [a, b] = brokers.map((x) => values[x.name]);
       return { key, ...meta, values, rounds, ratio: brokers.length === 2 ? ratio(a, b) : null };
     }).filter((f) => brokers.some((b) => f.rounds[b.name].some((v) => v !== null)) || runs.every((r) => r.error));
-    out[sc.name] = { title: sc.title, figures, runs };
+    out[sc.name] = { title: sc.title, figures, runs, targets: checkTargets(sc, figures, brokers) };
   }
   return out;
 }
+
+/**
+ * The scenario's targets (scenarios.mjs) against the medians: [{ text, actual, met }], met null when
+ * a figure is missing. Ratios are the first broker (Warren) over the second (RabbitMQ).
+ */
+export function checkTargets(sc, figures, brokers) {
+  const out = [];
+  for (const t of sc.targets ?? []) {
+    const f = figures.find((x) => x.key === t.figure);
+    const meta = FIGURES[t.figure];
+    const op = t.ratio ?? t.abs;
+    const want = t.ratio ? `${op} ${t.value}× RabbitMQ` : `${op} ${t.value} ${meta.unit}`;
+    let actual = null;
+    if (f && t.ratio && brokers.length === 2) {
+      const [a, b] = brokers.map((x) => f.values[x.name]);
+      if (a != null && b != null && b !== 0) actual = a / b;
+    } else if (f && t.abs) {
+      actual = f.values[brokers[0].name];
+    }
+    const met = actual == null ? null : op === '>=' ? actual >= t.value : actual <= t.value;
+    const shown = actual == null ? 'n/a' : t.ratio ? `${ratio(actual, 1)}×` : `${fmt(actual, meta.digits)} ${meta.unit}`;
+    out.push({ text: `${meta.label} ${want}`, actual: shown, met });
+  }
+  return out;
+}
+
+const mark = (met) => (met === null ? '?' : met ? 'met' : 'MISSED');
 
 function label(f) {
   return `${f.label} (${f.unit}) ${f.better === 'higher' ? '↑' : '↓'}`;
@@ -73,6 +100,7 @@ export function textTable(summary, brokers) {
     const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
     lines.push(line(header));
     for (const r of rows) lines.push(line(r));
+    for (const t of s.targets) lines.push(`  target: ${t.text}: ${t.actual} — ${mark(t.met)}`);
     for (const b of brokers) {
       const st = runStatus(s.runs, b.name);
       if (st.bad || st.warn) lines.push(`  ${b.label}: ${st.bad} of ${st.n} runs failed, ${st.warn} with problems`);
@@ -114,6 +142,10 @@ export function markdownTables(summary, brokers, scenarios, opts) {
     const noiseText = noise >= 0.1 ? ` **Other processes on the machine used up to ${noise.toFixed(2)} cores during these runs; the figures are disturbed.**` : '';
     out.push(`Medians over rounds. ${statusBits.join('; ')}.${noiseText}`);
     out.push('');
+    if (s.targets.length) {
+      out.push(`Targets: ${s.targets.map((t) => `${t.text}: **${t.actual}** (${mark(t.met)})`).join('; ')}.`);
+      out.push('');
+    }
     out.push('<details><summary>every round</summary>');
     out.push('');
     const nr = Math.max(0, ...s.runs.map((r) => r.round));

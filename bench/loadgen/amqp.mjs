@@ -26,7 +26,10 @@ export const M = {
   connectionBlocked: id(10, 60), connectionUnblocked: id(10, 61),
   channelOpen: id(20, 10), channelOpenOk: id(20, 11),
   channelClose: id(20, 40), channelCloseOk: id(20, 41),
+  exchangeDeclare: id(40, 10), exchangeDeclareOk: id(40, 11),
+  exchangeDelete: id(40, 20), exchangeDeleteOk: id(40, 21),
   queueDeclare: id(50, 10), queueDeclareOk: id(50, 11),
+  queueBind: id(50, 20), queueBindOk: id(50, 21),
   queuePurge: id(50, 30), queuePurgeOk: id(50, 31),
   queueDelete: id(50, 40), queueDeleteOk: id(50, 41),
   basicQos: id(60, 10), basicQosOk: id(60, 11),
@@ -546,6 +549,22 @@ export class Channel {
       (r) => ({ queue: r.shortstr(), messageCount: r.u32(), consumerCount: r.u32() }),
       timeoutMs,
     );
+  }
+
+  exchangeDeclare(exchange, type, { durable = false, args = {} } = {}) {
+    return this.rpc(
+      M.exchangeDeclare,
+      (w) => w.u16(0).shortstr(exchange).shortstr(type).bits(false, durable, false, false, false).table(args),
+      M.exchangeDeclareOk,
+    );
+  }
+
+  exchangeDelete(exchange) {
+    return this.rpc(M.exchangeDelete, (w) => w.u16(0).shortstr(exchange).bits(false, false), M.exchangeDeleteOk);
+  }
+
+  queueBind(queue, exchange, routingKey) {
+    return this.rpc(M.queueBind, (w) => w.u16(0).shortstr(queue).shortstr(exchange).shortstr(routingKey).bits(false).table({}), M.queueBindOk);
   }
 
   queuePurge(queue, timeoutMs = 120000) {

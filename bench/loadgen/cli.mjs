@@ -4,10 +4,13 @@
 //        [--kind steady|backlog] [--producers 1] [--consumers 1] [--queues 1] [--procs 1,1]
 //        [--size 1024] [--window 100] [--prefetch 100] [--ack-every 50] [--rate 0] [--transient]
 //        [--duration 10] [--warmup 2] [--count 100000] [--pid BROKER_PID]
+//   node bench/loadgen/cli.mjs --scenario S6 [--url ...] [--duration 10] [--pid BROKER_PID]
+//        (a scenario from bench/scenarios.mjs as it is; the shape flags are ignored)
 // Prints the figures as JSON. With --pid, broker CPU and RSS are measured too.
 import { parseArgs } from 'node:util';
 import { KINDS } from '../lib/kinds.mjs';
 import { RssSampler, alive } from '../lib/procstat.mjs';
+import { byName } from '../scenarios.mjs';
 
 const { values: v } = parseArgs({
   options: {
@@ -27,16 +30,20 @@ const { values: v } = parseArgs({
     warmup: { type: 'string', default: '2' },
     count: { type: 'string', default: '100000' },
     pid: { type: 'string' },
+    scenario: { type: 'string' },
   },
 });
 
 const [pp, cp] = v.procs.split(',').map(Number);
-const sc = {
+const named = v.scenario ? byName.get(v.scenario.toUpperCase()) : null;
+if (v.scenario && !named) { process.stderr.write(`unknown scenario ${v.scenario}\n`); process.exit(64); }
+const sc = named ?? {
   name: 'cli', kind: v.kind, producers: Number(v.producers), consumers: Number(v.consumers), queues: Number(v.queues),
   producerProcs: pp, consumerProcs: cp ?? pp, size: Number(v.size), window: Number(v.window), prefetch: Number(v.prefetch),
   ackEvery: v['ack-every'] ? Number(v['ack-every']) : undefined, rate: Number(v.rate), persistent: !v.transient,
   count: () => Number(v.count),
 };
+if (named && v.count) sc.count = () => Number(v.count);
 const pid = v.pid ? Number(v.pid) : null;
 const broker = {
   url: v.url, pid,

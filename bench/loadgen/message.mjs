@@ -9,19 +9,28 @@
 //   20 u32  reserved (0)
 //   24 f64  send time, process.hrtime() in ns (CLOCK_MONOTONIC, so comparable across processes)
 // and the rest of the body is the byte pattern (i & 0xff); the consumer checks the last byte.
+// Bodies of 16 to 31 bytes carry a compact header instead (no magic, no size field; the pattern
+// follows from byte 16 on):
+//   0  u32  sequence number
+//   4  u16  producer id
+//   6  u16  run id & 0xffff
+//   8  f64  send time
 import { FRAME_METHOD, FRAME_HEADER, FRAME_BODY, FRAME_END, M } from './amqp.mjs';
 
 export const MAGIC = 0x424e5257; // "WRNB" read as LE u32
 export const BODY_HEADER = 32;
 export const OFF_MAGIC = 0, OFF_RUN = 4, OFF_PRODUCER = 8, OFF_SIZE = 12, OFF_SEQ = 16, OFF_TIME = 24;
+export const SMALL_HEADER = 16;
+export const S_OFF_SEQ = 0, S_OFF_PRODUCER = 4, S_OFF_RUN = 6, S_OFF_TIME = 8;
 
 /**
  * Builds the frames of one basic.publish (method + content header + body frames) with the body
- * header filled in except seq and time. Returns { buf, seqOffset, timeOffset } where the offsets
- * are where to patch the sequence number (u32 LE) and the send time (f64 LE).
+ * header filled in except seq and time. Returns { buf, seqOffset, timeOffset, keyOffset } where the
+ * offsets are where to patch the sequence number (u32 LE), the send time (f64 LE) and the routing
+ * key (another key of the same length may be written there).
  */
 export function buildPublish({ channel, exchange = '', routingKey, size, persistent = true, frameMax = 131072, runId, producerId }) {
-  if (size < BODY_HEADER) throw new Error(`message size must be at least ${BODY_HEADER} bytes`);
+  if (size < SMALL_HEADER) throw new Error(`message size must be at least ${SMALL_HEADER} bytes`);
   const ex = Buffer.from(exchange, 'utf8');
   const rk = Buffer.from(routingKey, 'utf8');
   const methodPayload = 4 + 2 + 1 + ex.length + 1 + rk.length + 1;
@@ -37,7 +46,7 @@ export function buildPublish({ channel, exchange = '', routingKey, size, persist
   b.writeUInt32BE(M.basicPublish, p); p += 4;
   b.writeUInt16BE(0, p); p += 2;
   b[p++] = ex.length; ex.copy(b, p); p += ex.length;
-  b[p++] = rk.length; rk.copy(b, p); p += rk.length;
+  b[p++] = rk.length; const keyOffset = p; rk.copy(b, p); p += rk.length;
   b[p++] = 0; // mandatory, immediate
   b[p++] = FRAME_END;
   // content header frame
@@ -59,6 +68,13 @@ export function buildPublish({ channel, exchange = '', routingKey, size, persist
     done += n;
     b[p++] = FRAME_END;
   }
+  if (size < BODY_HEADER) {
+    b.fill(0, bodyStart, bodyStart + SMALL_HEADER);
+    b.writeUInt16LE(producerId & 0xffff, bodyStart + S_OFF_PRODUCER);
+    b.writeUInt16LE(runId & 0xffff, bodyStart + S_OFF_RUN);
+    if (p !== total) throw new Error('publish template size mismatch');
+    return { buf: b, seqOffset: bodyStart + S_OFF_SEQ, timeOffset: bodyStart + S_OFF_TIME, keyOffset };
+  }
   b.writeUInt32LE(MAGIC, bodyStart + OFF_MAGIC);
   b.writeUInt32LE(runId >>> 0, bodyStart + OFF_RUN);
   b.writeUInt32LE(producerId >>> 0, bodyStart + OFF_PRODUCER);
@@ -67,5 +83,5 @@ export function buildPublish({ channel, exchange = '', routingKey, size, persist
   b.writeUInt32LE(0, bodyStart + 20);
   b.writeDoubleLE(0, bodyStart + OFF_TIME);
   if (p !== total) throw new Error('publish template size mismatch');
-  return { buf: b, seqOffset: bodyStart + OFF_SEQ, timeOffset: bodyStart + OFF_TIME };
+  return { buf: b, seqOffset: bodyStart + OFF_SEQ, timeOffset: bodyStart + OFF_TIME, keyOffset };
 }

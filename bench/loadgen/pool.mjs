@@ -199,7 +199,8 @@ export function mergeSnaps(snaps) {
  *   producers: [{ id, published, confirmed, nacked }]   consumers: [stats from worker 'report']
  *   base: optional { [producerId]: n } messages already in the queue from earlier publishers with those ids
  */
-export function validate(producers, consumers, { contiguous = true, expectAll = true } = {}) {
+/** copies: how many queues each message is routed to (fanout / topic scenarios), so how often each is received. */
+export function validate(producers, consumers, { contiguous = true, expectAll = true, copies = 1 } = {}) {
   const problems = [];
   const received = new Map();
   let reordered = 0, gaps = 0, badSize = 0, badMagic = 0, foreign = 0, badPattern = 0, badProducer = 0, redelivered = 0;
@@ -210,7 +211,7 @@ export function validate(producers, consumers, { contiguous = true, expectAll = 
     if (c.error) problems.push(`consumer ${c.id}: ${c.error}`);
   }
   for (const p of producers) {
-    const got = received.get(p.id) ?? 0;
+    const got = (received.get(p.id) ?? 0) / copies;
     if (got < p.confirmed) problems.push(`producer ${p.id}: ${p.confirmed - got} confirmed messages not received (${got} of ${p.confirmed})`);
     if (got > p.published) problems.push(`producer ${p.id}: received ${got} but only ${p.published} published (duplicates)`);
     if (expectAll && got < p.published && got >= p.confirmed && p.published > p.confirmed) {

@@ -12,7 +12,10 @@
 // { event: 'error', message } when a connection fails, { event: 'done', producer } when a producer
 // with a fixed count has had all its messages confirmed.
 import { connect, hrtimeNs } from './amqp.mjs';
-import { buildPublish, MAGIC, OFF_MAGIC, OFF_RUN, OFF_PRODUCER, OFF_SIZE, OFF_SEQ, OFF_TIME } from './message.mjs';
+import {
+  buildPublish, MAGIC, OFF_MAGIC, OFF_RUN, OFF_PRODUCER, OFF_SIZE, OFF_SEQ, OFF_TIME,
+  BODY_HEADER, SMALL_HEADER, S_OFF_SEQ, S_OFF_PRODUCER, S_OFF_RUN, S_OFF_TIME,
+} from './message.mjs';
 import { Hist } from './hist.mjs';
 
 const send = (m) => { if (process.connected) process.send(m); };
@@ -51,13 +54,17 @@ class Producer {
     this.ch = await this.conn.openChannel();
     this.ch.onError = (err) => this.fail(err);
     if (this.window > 0) await this.ch.confirmSelect();
+    // spec.keys: routing keys (all the same length) used in turn, message seq gets keys[(seq - 1) % keys.length]
+    this.keys = (s.keys ?? []).map((k) => Buffer.from(k, 'utf8'));
     const t = buildPublish({
-      channel: this.ch.n, exchange: s.exchange ?? '', routingKey: s.routingKey ?? s.queue, size: s.size,
+      channel: this.ch.n, exchange: s.exchange ?? '', routingKey: s.keys?.[0] ?? s.routingKey ?? s.queue, size: s.size,
       persistent: s.persistent !== false, frameMax: this.conn.frameMax, runId: this.runId, producerId: this.id,
     });
     this.msgLen = t.buf.length;
     this.seqOffset = t.seqOffset;
     this.timeOffset = t.timeOffset;
+    this.keyOffset = t.keyOffset;
+    if (this.keys.some((k) => k.length !== this.keys[0].length)) throw new Error('routing keys must all have the same length');
     // One batch buffer holds up to batchMsgs messages, pre-filled with copies of the template, so
     // a batch only patches seq and time in place. A buffer is reused once its write has completed.
     this.batchMsgs = Math.max(1, Math.min(s.batch ?? 256, this.window > 0 ? this.window : 256, Math.floor((4 << 20) / this.msgLen) || 1));
@@ -119,6 +126,7 @@ class Producer {
         const seq = ++this.published;
         buf.writeUInt32LE(seq, off + this.seqOffset);
         buf.writeDoubleLE(now, off + this.timeOffset);
+        if (this.keys.length > 1) this.keys[(seq - 1) % this.keys.length].copy(buf, off + this.keyOffset);
         this.sentAt[seq & mask] = now;
         off += len;
       }
@@ -199,7 +207,7 @@ class Producer {
   stats() {
     return {
       id: this.id, published: this.published, confirmed: this.confirmed, nacked: this.nacked,
-      outstanding: this.published - this.lowWater, firstSendNs: this.firstSendNs, lastConfirmNs: this.lastConfirmNs,
+      outstanding: this.window > 0 ? this.published - this.lowWater : 0, firstSendNs: this.firstSendNs, lastConfirmNs: this.lastConfirmNs,
       writes: this.writes, drains: this.drains, error: this.error,
       blockedMs: this.conn ? this.conn.blockedNs / 1e6 : 0,
     };
@@ -220,6 +228,7 @@ class Consumer {
     this.id = spec.id;
     this.size = spec.size;
     this.ackEvery = Math.max(1, spec.ackEvery ?? 50);
+    this.noAck = spec.noAck === true; // auto-ack: no basic.qos, no acks
     this.contiguous = spec.contiguous !== false;
     const np = spec.producerCount ?? 64;
     this.perProducer = new Float64Array(np);
@@ -260,7 +269,7 @@ class Consumer {
     this.ch = await this.conn.openChannel();
     this.ch.onError = (err) => this.fail(err);
     this.ch.onCancel = () => this.fail(new Error('consumer cancelled by the broker (basic.cancel)'));
-    await this.ch.qos(s.prefetch ?? 100);
+    if (!this.noAck) await this.ch.qos(s.prefetch ?? 100);
     this.ch.onDeliver = (tag, redelivered) => {
       this.curTag = tag;
       this.curRedelivered = redelivered;
@@ -277,12 +286,19 @@ class Consumer {
       if (this.pendingAcks > 0 && !this.conn.closed) { this.ch.ack(this.lastTag, true); this.pendingAcks = 0; }
     };
     this.consumeNs = hrtimeNs();
-    await this.ch.consume(s.queue);
+    await this.ch.consume(s.queue, { noAck: this.noAck });
   }
 
   onBody(buf, start, end) {
     if (this.bodyGot === 0) {
-      if (end - start >= 32) {
+      if (this.bodySize < BODY_HEADER && end - start >= SMALL_HEADER) {
+        this.curOk = true;
+        this.curRun = buf.readUInt16LE(start + S_OFF_RUN);
+        this.curProducer = buf.readUInt16LE(start + S_OFF_PRODUCER);
+        this.curSizeField = this.bodySize;
+        this.curSeq = buf.readUInt32LE(start + S_OFF_SEQ);
+        this.curTime = buf.readDoubleLE(start + S_OFF_TIME);
+      } else if (end - start >= BODY_HEADER) {
         this.curOk = buf.readUInt32LE(start + OFF_MAGIC) === MAGIC;
         this.curRun = buf.readUInt32LE(start + OFF_RUN);
         this.curProducer = buf.readUInt32LE(start + OFF_PRODUCER);
@@ -306,10 +322,10 @@ class Consumer {
     this.lastRecvNs = now;
     if (this.curRedelivered) this.redelivered++;
     if (!this.curOk) { this.badMagic++; return; }
-    if (this.curRun !== this.runId) { this.foreign++; return; }
     const size = this.bodySize;
+    if (this.curRun !== (size < BODY_HEADER ? this.runId & 0xffff : this.runId)) { this.foreign++; return; }
     if (this.curSizeField !== size || this.bodyGot !== size || (this.size && size !== this.size)) this.badSize++;
-    if (lastByte !== ((size - 1) & 0xff)) this.badPattern++;
+    if (size > SMALL_HEADER && lastByte !== ((size - 1) & 0xff)) this.badPattern++;
     const p = this.curProducer;
     if (p >= this.perProducer.length) { this.badProducer++; return; }
     this.perProducer[p]++;
@@ -324,6 +340,7 @@ class Consumer {
   }
 
   afterChunk() {
+    if (this.noAck) { this.pendingAcks = 0; return; }
     if (this.pendingAcks >= this.ackEvery) {
       this.ch.ack(this.lastTag, true);
       this.pendingAcks = 0;
@@ -352,7 +369,7 @@ class Consumer {
   async close() {
     this.closingByUs = true;
     if (this.ackTimer) clearTimeout(this.ackTimer);
-    if (this.conn && !this.conn.closed && this.pendingAcks > 0) { this.ch.ack(this.lastTag, true); this.pendingAcks = 0; }
+    if (this.conn && !this.conn.closed && this.pendingAcks > 0 && !this.noAck) { this.ch.ack(this.lastTag, true); this.pendingAcks = 0; }
     if (this.conn) await this.conn.close(3000);
   }
 }

@@ -41,6 +41,10 @@ export class Consumer implements ConsumerSink {
     return ch.globalPrefetch === 0 || ch.unacked.size < ch.globalPrefetch;
   }
 
+  outputBlocked(): boolean {
+    return this.channel.state === 'open' && this.channel.conn.outputBlocked();
+  }
+
   deliver(queue: Queue, entry: QueueEntry): void {
     this.channel.deliver(this, queue, entry);
   }
@@ -256,7 +260,9 @@ export class Channel implements ReplyTarget, DurableWaiter {
       route(ex, msg, out);
       routed = out.length > 0;
       for (let i = 0; i < out.length; i++) {
-        const r = (out[i] as Queue).enqueue(msg);
+        const q = out[i] as Queue;
+        const r = q.enqueue(msg);
+        if (q.flowLimited) this.conn.holdForQueue(q);
         if (r === REFUSED) refused = true;
         else if (r === ACCEPTED_DURABLE) durable = true;
       }

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { User } from '../auth/users.js';
 import { type Access, permitted } from '../auth/permissions.js';
 import { FRAME_MIN_SIZE } from '../config.js';
-import type { Queue } from '../core/queue/queue.js';
+import type { FlowListener, Queue } from '../core/queue/queue.js';
 import type { VHost } from '../core/vhost.js';
 import {
   AmqpError,
@@ -49,7 +49,7 @@ type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' |
 /** A channel slot whose close we initiated and whose close-ok has not come yet. */
 const CLOSING = 'closing' as const;
 
-export class Connection implements FrameSink {
+export class Connection implements FrameSink, FlowListener {
   readonly out: Outbound;
   readonly peer: string;
   private readonly reader: FrameReader;
@@ -65,6 +65,8 @@ export class Connection implements FrameSink {
   clientProperties: FieldTable = {};
   private capabilities: FieldTable = {};
   private readonly exclusiveQueues = new Set<Queue>();
+  /** queues whose flow control holds our reading (holdForQueue) */
+  private readonly flowQueues = new Set<Queue>();
   private readonly confirmQueue: Channel[] = [];
   private throttled = false;
   private currentMethod = 0;
@@ -480,6 +482,35 @@ export class Connection implements FrameSink {
 
   // --- output and backpressure ----------------------------------------------------------------
 
+  /** Is output backed up so far that consumers here get no more deliveries? */
+  outputBlocked(): boolean {
+    return this.out.backlog >= DELIVERY_HIGH_WATER;
+  }
+
+  /**
+   * Flow control: a queue we published into has deliveries lagging behind (Queue.flowLimited).
+   * Stop reading until it has caught up; the rest of the current chunk is still processed.
+   */
+  holdForQueue(q: Queue): void {
+    if (this.flowQueues.has(q)) return;
+    this.flowQueues.add(q);
+    q.holdPublisher(this);
+    this.socket.pause();
+  }
+
+  /** FlowListener: the queue caught up. */
+  queueFlowReleased(q: Queue): void {
+    if (!this.flowQueues.delete(q) || this.state === 'closed') return;
+    this.maybeResumeReading();
+  }
+
+  /** Resumes reading unless something still holds it: output backlog, a held frame, flow control. */
+  private maybeResumeReading(): void {
+    if (this.socket.isPaused() && !this.reader.holding && this.flowQueues.size === 0 && this.out.backlog < READ_HIGH_WATER / 2) {
+      this.socket.resume();
+    }
+  }
+
   /** May consumers on this connection receive more? Remembers a refusal to resume later. */
   canWrite(): boolean {
     if (this.out.backlog < DELIVERY_HIGH_WATER) return true;
@@ -502,7 +533,7 @@ export class Connection implements FrameSink {
   /** Outbound hook and socket 'drain': resume reading and throttled deliveries. */
   afterFlush(): void {
     if (this.state === 'closed') return;
-    if (this.socket.isPaused() && !this.reader.holding && this.out.backlog < READ_HIGH_WATER / 2) this.socket.resume();
+    this.maybeResumeReading();
     if (this.throttled && this.out.backlog < DELIVERY_HIGH_WATER / 2) {
       this.throttled = false;
       for (const ch of this.channels.values()) if (ch instanceof Channel) ch.resume();
@@ -523,7 +554,7 @@ export class Connection implements FrameSink {
     this.blocked = null;
     if (this.state === 'opened' && this.clientCapability('connection.blocked')) this.out.method(0, { id: M.ConnectionUnblocked });
     if (this.reader.holding) this.feed(Buffer.alloc(0)); // process the held publish and what followed it
-    if (!this.reader.holding) this.socket.resume();
+    this.maybeResumeReading();
   }
 
   // --- heartbeats -----------------------------------------------------------------------------
@@ -556,6 +587,8 @@ export class Connection implements FrameSink {
     this.tornDown = true;
     for (const ch of this.channels.values()) if (ch instanceof Channel) ch.teardown();
     this.channels.clear();
+    for (const q of this.flowQueues) q.forgetPublisher(this);
+    this.flowQueues.clear();
     if (this.vhost) for (const q of this.exclusiveQueues) this.vhost.removeQueue(q);
     this.exclusiveQueues.clear();
   }

@@ -57,6 +57,8 @@ export interface ConsumerSink {
   readonly exclusive: boolean;
   /** May this consumer take one more delivery now (prefetch, channel flow, socket backpressure)? */
   canTake(): boolean;
+  /** Is this consumer held back by its connection's unsent output (not by its prefetch)? */
+  outputBlocked(): boolean;
   /** Hands over an entry already removed from the ready list. */
   deliver(queue: Queue, entry: QueueEntry): void;
   /** The queue is going away: tell the client (basic.cancel) if it wants to know. */
@@ -74,6 +76,23 @@ export interface QueueEvents {
   /** the last consumer of an auto-delete queue went away */
   autoDeleteQueue(q: Queue): void;
 }
+
+/**
+ * A publisher held back by a queue's flow control (see Queue.flowLimited): told when the queue
+ * has caught up.
+ */
+export interface FlowListener {
+  queueFlowReleased(q: Queue): void;
+}
+
+/**
+ * Flow control: a queue with more than FLOW_HIGH ready messages whose consumers are held back by
+ * their sockets (deliveries lag behind publishes) asks its publishers to stop reading until it is
+ * down to FLOW_LOW, like RabbitMQ's credit flow. A queue without consumers, or whose consumers are
+ * only limited by their prefetch, never holds publishers back: that backlog is the queue's job.
+ */
+const FLOW_HIGH = 2048;
+const FLOW_LOW = 1024;
 
 /** enqueue() results */
 export const REFUSED = 0;
@@ -107,6 +126,9 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
   /** the store's id for this queue (0: not stored — transient or exclusive) */
   storeId = 0;
   private hadConsumer = false;
+  /** deliveries lag behind publishes: publishers should pause (see FLOW_HIGH) */
+  flowLimited = false;
+  private flowHeld: Set<FlowListener> | null = null;
   readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, gets: 0, dropped: 0, rejected: 0 };
   readonly limits: QueueLimits;
 
@@ -345,6 +367,41 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     } finally {
       this.dispatching = false;
     }
+    if (this.messageCount > FLOW_HIGH) {
+      // limited while deliveries wait for sockets; a backlog waiting for acks is the queue's job
+      if (this.flowLimited !== this.consumersOutputBlocked()) {
+        if (this.flowLimited) this.releaseFlow();
+        else this.flowLimited = true;
+      }
+    } else if (this.flowLimited && this.messageCount <= FLOW_LOW) {
+      this.releaseFlow();
+    }
+  }
+
+  private consumersOutputBlocked(): boolean {
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) if ((cs[i] as ConsumerSink).outputBlocked()) return true;
+    return false;
+  }
+
+  // --- flow control ---------------------------------------------------------------------------
+
+  /** A publisher pauses until this queue has caught up (call only while flowLimited). */
+  holdPublisher(l: FlowListener): void {
+    (this.flowHeld ??= new Set()).add(l);
+  }
+
+  /** A held publisher went away. */
+  forgetPublisher(l: FlowListener): void {
+    this.flowHeld?.delete(l);
+  }
+
+  private releaseFlow(): void {
+    this.flowLimited = false;
+    const held = this.flowHeld;
+    if (held === null || held.size === 0) return;
+    this.flowHeld = null;
+    for (const l of held) l.queueFlowReleased(this);
   }
 
   // --- consumers ------------------------------------------------------------------------------
@@ -360,6 +417,7 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.rr > i) this.rr -= 1;
+    if (this.flowLimited && !this.consumersOutputBlocked()) this.releaseFlow();
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.events.autoDeleteQueue(this);
     }
@@ -387,6 +445,7 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     this.headBytes = 0;
     this.tailBytes = 0;
     this.requeuedBytes = 0;
+    if (this.flowLimited) this.releaseFlow();
     return n;
   }
 
@@ -397,6 +456,7 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     const n = this.purge();
     const cs = this.consumers.splice(0, this.consumers.length);
     for (const c of cs) c.cancelledByQueue(this);
+    this.releaseFlow();
     return n;
   }
 
