@@ -2,6 +2,11 @@
 // bodies are queued as views, and everything written during one turn of the event loop leaves in a
 // single corked burst (one writev). The slab only moves forward, so queued views stay valid until
 // the socket has written them; a full slab is simply replaced.
+//
+// One slab serves every connection: the Outbound writing now owns it, and when another one starts
+// writing, the previous owner cuts its bytes into its own pending list and hands over the position.
+// So a connection costs no slab of its own (thousands of mostly idle connections stay small), and a
+// turn's output for many connections shares one allocation.
 import type { Socket } from 'node:net';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import { FRAME_BODY, FRAME_END, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD } from '../protocol/generated/constants.js';
@@ -25,8 +30,13 @@ export interface OutboundHooks {
   afterFlush(): void;
 }
 
+/** The shared slab and the position the next writer starts at (see the file comment). */
+const arena: { slab: Buffer; pos: number; owner: Outbound | null } = { slab: Buffer.allocUnsafe(SLAB_SIZE), pos: 0, owner: null };
+const NO_SLAB = Buffer.alloc(0);
+
 export class Outbound {
-  private slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  /** the arena's slab and position while this Outbound owns it */
+  private slab: Buffer = NO_SLAB;
   private pos = 0;
   private segStart = 0;
   private pending: Buffer[] = [];
@@ -50,9 +60,32 @@ export class Outbound {
 
   close(): void {
     this.closed = true;
+    if (arena.owner === this) {
+      this.release();
+      arena.owner = null;
+    }
+  }
+
+  /** Takes the shared slab over from its previous owner. */
+  private claim(): void {
+    const prev = arena.owner;
+    if (prev !== null) prev.release();
+    arena.owner = this;
+    this.slab = arena.slab;
+    this.pos = arena.pos;
+    this.segStart = this.pos;
+  }
+
+  /** Another Outbound takes the slab: keep what we wrote as a pending view, hand back the position. */
+  private release(): void {
+    this.cut();
+    arena.slab = this.slab;
+    arena.pos = this.pos;
+    this.slab = NO_SLAB;
   }
 
   private ensure(n: number): void {
+    if (arena.owner !== this) this.claim();
     if (this.pos + n <= this.slab.length) return;
     this.cut();
     this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, n));
@@ -72,7 +105,7 @@ export class Outbound {
 
   /** Move the slab bytes written so far into the pending list. */
   private cut(): void {
-    if (this.pos > this.segStart) {
+    if (arena.owner === this && this.pos > this.segStart) {
       this.pending.push(this.slab.subarray(this.segStart, this.pos));
       this.pendingLen += this.pos - this.segStart;
       this.segStart = this.pos;
