@@ -24,6 +24,8 @@ if (files.length === 0) {
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { stdio: 'inherit' },
+  // brokers started by tests (in-process or bin/warren) keep off the fixed management port 15672,
+  // so test files can run side by side; tests of the management API choose their own port
+  { stdio: 'inherit', env: { WARREN_MANAGEMENT_PORT: '0', ...process.env } },
 );
 process.exit(res.status ?? 1);

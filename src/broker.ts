@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Admin } from './admin.js';
 import { Connection } from './amqp/connection.js';
 import type { BrokerContext } from './amqp/context.js';
 import { DirectReplyTo } from './amqp/direct-reply-to.js';
@@ -18,6 +19,7 @@ import { DataDir, writeFileAtomic, writeFileAtomicAsync } from './store/data-dir
 import { type DefinitionsFile, jsonToTable, tableToJson } from './store/definitions.js';
 import { DiskStore } from './store/disk-store.js';
 import { MemoryStore } from './store/memory-store.js';
+import { type ManagementServer, startManagement } from './mgmt/server.js';
 import type { MessageStore } from './store/store.js';
 import { existsSync } from 'node:fs';
 
@@ -50,10 +52,24 @@ export class Broker implements BrokerContext {
   readonly product = 'Warren';
   readonly version = packageVersion();
   readonly connections = new Set<Connection>();
+  /** users, vhosts, permissions: what the management API and warrenctl change */
+  readonly admin = new Admin(this);
+  /** when the broker process started (uptime) */
+  readonly startedAt = Date.now();
+  private management: ManagementServer | null = null;
   readonly store: MessageStore;
   private readonly dataDir: DataDir;
   private monitor: ResourceMonitor | null = null;
   private server: Server | null = null;
+  /** false once stop() began */
+  private running = true;
+  /**
+   * What `warrenctl stop` does: main.ts makes it stop the broker and exit the process; an embedded
+   * broker just stops.
+   */
+  requestStop: () => void = () => {
+    void this.stop('stop requested');
+  };
   private boundPort = 0;
   private restoring = true;
   private definitionsDirty = false;
@@ -110,19 +126,67 @@ export class Broker implements BrokerContext {
     this.monitor = new ResourceMonitor(c.dataDir, c.diskFreeLimit, c.vmMemoryHighWatermark, this, this.log, c.vmMemoryHighWatermarkPagingRatio);
     this.monitor.start();
 
+    await this.listen();
+    this.management = await startManagement(this);
+  }
+
+  /** Opens the AMQP listener. */
+  private async listen(): Promise<void> {
+    const c = this.config;
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: c.port, host: c.host }, () => {
+      server.listen({ port: this.boundPort !== 0 ? this.boundPort : c.port, host: c.host }, () => {
         server.off('error', reject);
         resolve();
       });
     });
     server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    this.server = server;
     const addr = server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : c.port;
     this.log.info({ address: c.host ?? '::', port: this.boundPort, dataDir: c.dataDir, version: this.version }, `AMQP listener started on port ${this.boundPort}`);
+  }
+
+  /** Is the AMQP side running (rabbitmqctl stop_app / start_app)? */
+  get appRunning(): boolean {
+    return this.server !== null;
+  }
+
+  /** rabbitmqctl stop_app: the AMQP listener closes and every connection is closed (320); the management API stays. */
+  async stopApp(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    await this.closeConnections(server, 'stop_app');
+    this.log.info('AMQP listener stopped (stop_app)');
+  }
+
+  /** rabbitmqctl start_app: the AMQP listener opens again (on the port it had, when that was chosen automatically). */
+  async startApp(): Promise<void> {
+    if (this.server || !this.running) return;
+    await this.listen();
+  }
+
+  /** Closes the listener and every connection (320 CONNECTION_FORCED), bounded by SHUTDOWN_GRACE_MS. */
+  private async closeConnections(server: Server, reason: string): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const waits: Promise<void>[] = [];
+    for (const conn of this.connections) {
+      waits.push(new Promise<void>((resolve) => conn.socket.once('close', () => resolve())));
+      conn.forceClose(reason);
+    }
+    const timer = setTimeout(() => {
+      for (const conn of this.connections) conn.socket.destroy();
+    }, SHUTDOWN_GRACE_MS);
+    await Promise.all(waits);
+    clearTimeout(timer);
+    await closed;
+  }
+
+  /** The management API's TCP port (0 when off). */
+  get managementPort(): number {
+    return this.management?.port ?? 0;
   }
 
   addVhost(name: string): VHost {
@@ -136,6 +200,36 @@ export class Broker implements BrokerContext {
       this.definitionsChanged();
     }
     return v;
+  }
+
+  /** Deletes a vhost: closes its connections, removes its queues (and their messages), exchanges and permissions. */
+  deleteVhost(name: string): void {
+    const v = this.vhosts.get(name);
+    if (!v) return;
+    for (const c of this.connections) if (c.vhostName === name) c.forceClose(`vhost '${name}' is deleted`);
+    for (const q of [...v.queues.values()]) v.removeQueue(q);
+    this.vhosts.delete(name);
+    for (const u of this.users.users.values()) u.permissions.delete(name);
+    this.definitionsChanged();
+  }
+
+  /** rabbitmqctl reset: every connection closed, every vhost, queue, message and user gone; then the first-boot defaults. */
+  async reset(): Promise<void> {
+    for (const c of this.connections) c.forceClose('reset');
+    for (const name of [...this.vhosts.keys()]) this.deleteVhost(name);
+    this.users.users.clear();
+    const c = this.config;
+    this.addVhost(c.defaultVhost);
+    this.users.add(c.defaultUser, c.defaultPass, ['administrator']);
+    this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
+    this.definitionsChanged();
+    await this.definitionsDurable();
+  }
+
+  /** Resolves once every definitions change made so far is on disk (at once with the memory store). */
+  definitionsDurable(): Promise<void> {
+    if (!this.store.durable) return Promise.resolve();
+    return new Promise((resolve, reject) => this.store.sync({ durable: (err) => (err ? reject(err) : resolve()) }));
   }
 
   // --- definitions ----------------------------------------------------------------------------
@@ -154,7 +248,7 @@ export class Broker implements BrokerContext {
 
   /** The store's side work: write the definitions if they changed since the last write. */
   private definitionsWork(): Promise<void> | undefined {
-    if (!this.definitionsDirty || this.server === null) return undefined;
+    if (!this.definitionsDirty || !this.running) return undefined;
     this.definitionsDirty = false;
     const text = `${JSON.stringify(this.exportDefinitions(), null, 2)}\n`;
     return writeFileAtomicAsync(this.definitionsPath, text).catch((e: Error) => {
@@ -299,21 +393,13 @@ export class Broker implements BrokerContext {
 
   /** Closes every connection (320 CONNECTION_FORCED), then the listener. */
   async stop(reason = 'shutdown'): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
     const server = this.server;
-    if (!server) return;
     this.server = null;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    const waits: Promise<void>[] = [];
-    for (const conn of this.connections) {
-      waits.push(new Promise<void>((resolve) => conn.socket.once('close', () => resolve())));
-      conn.forceClose(reason);
-    }
-    const timer = setTimeout(() => {
-      for (const conn of this.connections) conn.socket.destroy();
-    }, SHUTDOWN_GRACE_MS);
-    await Promise.all(waits);
-    clearTimeout(timer);
-    await closed;
+    await this.management?.stop();
+    this.management = null;
+    if (server) await this.closeConnections(server, reason);
     this.monitor?.stop();
     await this.store.close();
     if (this.store.durable) this.saveDefinitions();

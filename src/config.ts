@@ -1,5 +1,6 @@
 // Typed broker configuration with RabbitMQ's defaults. Later issues map rabbitmq.conf keys
 // (listeners.tcp.default, heartbeat, frame_max, channel_max, max_message_size, ...) onto this.
+import { join } from 'node:path';
 import type { Logger, LogLevel } from './log.js';
 
 export interface BrokerOptions {
@@ -35,6 +36,39 @@ export interface BrokerOptions {
   vmMemoryHighWatermarkPagingRatio?: number;
   /** 'disk' (default): durable storage in dataDir; 'memory': nothing survives a restart */
   store?: 'disk' | 'memory';
+  /** management HTTP API port (RabbitMQ: management.tcp.port = 15672); 0 = off, 'auto' = any free port */
+  managementPort?: number | 'auto';
+  /** interface the management listener binds (RabbitMQ: management.tcp.ip); default all interfaces */
+  managementHost?: string;
+  /**
+   * The management API on a Unix socket for warrenctl (like rabbitmqctl's cookie: only the broker's
+   * OS user can open it; no password). true (default): <dataDir>/warren.sock; a string: that path;
+   * false: off.
+   */
+  managementSocket?: boolean | string;
+  /** users that may only connect from loopback addresses (RabbitMQ: loopback_users, default guest) */
+  loopbackUsers?: string[];
+  /** ms a delivery may stay unacked before its consumer is cancelled (RabbitMQ: consumer_timeout, 30 min) */
+  consumerTimeout?: number;
+  /** AMQP over TLS (RabbitMQ: listeners.ssl.default + ssl_options.*); off unless set */
+  tls?: TlsOptions;
+  /** the management API over TLS (RabbitMQ: management.ssl.*); off unless set */
+  managementTls?: TlsOptions;
+  /** a definitions file loaded at boot (RabbitMQ: load_definitions) */
+  loadDefinitions?: string;
+}
+
+/** A TLS listener, RabbitMQ's ssl_options.* */
+export interface TlsOptions {
+  port: number;
+  host?: string;
+  certfile: string;
+  keyfile: string;
+  cacertfile?: string;
+  /** verify_peer: ask for a client certificate and check it against cacertfile */
+  verify?: 'verify_peer' | 'verify_none';
+  /** with verify_peer: refuse clients that present no certificate */
+  failIfNoPeerCert?: boolean;
 }
 
 export interface BrokerConfig {
@@ -53,16 +87,27 @@ export interface BrokerConfig {
   vmMemoryHighWatermark: number;
   vmMemoryHighWatermarkPagingRatio: number;
   store: 'disk' | 'memory';
+  managementPort: number | 'auto';
+  managementHost: string | undefined;
+  /** the Unix socket path, or null when off */
+  managementSocket: string | null;
+  loopbackUsers: string[];
+  consumerTimeout: number;
+  tls: TlsOptions | undefined;
+  managementTls: TlsOptions | undefined;
+  loadDefinitions: string | undefined;
 }
 
 /** The smallest frame_max a client may negotiate (RabbitMQ's ?FRAME_MIN_SIZE). */
 export const FRAME_MIN_SIZE = 4096;
 
 export function resolveConfig(o: BrokerOptions): BrokerConfig {
+  const dataDir = o.dataDir ?? './data';
+  const sock = o.managementSocket ?? true;
   return {
     port: o.port ?? 5672,
     host: o.host,
-    dataDir: o.dataDir ?? './data',
+    dataDir,
     heartbeat: o.heartbeat ?? 60,
     frameMax: o.frameMax ?? 131072,
     channelMax: o.channelMax ?? 2047,
@@ -75,5 +120,13 @@ export function resolveConfig(o: BrokerOptions): BrokerConfig {
     vmMemoryHighWatermark: o.vmMemoryHighWatermark ?? 0.4,
     vmMemoryHighWatermarkPagingRatio: o.vmMemoryHighWatermarkPagingRatio ?? 0.5,
     store: o.store ?? 'disk',
+    managementPort: o.managementPort ?? 15672,
+    managementHost: o.managementHost,
+    managementSocket: sock === true ? join(dataDir, 'warren.sock') : sock === false ? null : sock,
+    loopbackUsers: o.loopbackUsers ?? ['guest'],
+    consumerTimeout: o.consumerTimeout ?? 1_800_000,
+    tls: o.tls,
+    managementTls: o.managementTls,
+    loadDefinitions: o.loadDefinitions,
   };
 }

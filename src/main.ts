@@ -1,5 +1,5 @@
 // The `warren` command: runs the broker in the foreground as this process.
-//   warren [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL]
+//   warren [--port N] [--host H] [--data-dir DIR] [--management-port N (0 = off)] [--log-level LEVEL]
 // SIGTERM / SIGINT close every connection with 320 CONNECTION_FORCED, finish, and exit 0.
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -7,7 +7,7 @@ import { Broker } from './broker.js';
 import type { LogLevel } from './log.js';
 
 const USAGE =
-  'usage: warren [--port N] [--host H] [--data-dir DIR] [--log-level fatal|error|warn|info|debug|trace|silent] [--disk-free-limit BYTES] [--vm-memory-high-watermark FRACTION|BYTES]';
+  'usage: warren [--port N] [--host H] [--data-dir DIR] [--management-port N] [--log-level fatal|error|warn|info|debug|trace|silent] [--disk-free-limit BYTES] [--vm-memory-high-watermark FRACTION|BYTES]';
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 function die(reason: string): never {
@@ -15,7 +15,15 @@ function die(reason: string): never {
   process.exit(2);
 }
 
-function parse(): { port: number; host?: string; dataDir: string; logLevel: LogLevel; diskFreeLimit?: number; vmMemoryHighWatermark?: number } {
+function parse(): {
+  port: number;
+  host?: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  diskFreeLimit?: number;
+  vmMemoryHighWatermark?: number;
+  managementPort: number;
+} {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -23,6 +31,7 @@ function parse(): { port: number; host?: string; dataDir: string; logLevel: LogL
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         'data-dir': { type: 'string' },
+        'management-port': { type: 'string' },
         'log-level': { type: 'string' },
         'disk-free-limit': { type: 'string' },
         'vm-memory-high-watermark': { type: 'string' },
@@ -41,6 +50,9 @@ function parse(): { port: number; host?: string; dataDir: string; logLevel: LogL
   const portText = (values.port as string | undefined) ?? process.env.WARREN_PORT ?? '5672';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) die(`invalid port '${portText}'`);
+  const mgmtText = (values['management-port'] as string | undefined) ?? process.env.WARREN_MANAGEMENT_PORT ?? '15672';
+  const managementPort = Number(mgmtText);
+  if (!/^\d+$/.test(mgmtText) || managementPort > 65535) die(`invalid management port '${mgmtText}'`);
   const logLevel = ((values['log-level'] as string | undefined) ?? process.env.WARREN_LOG_LEVEL ?? 'info') as LogLevel;
   if (!LEVELS.has(logLevel)) die(`invalid log level '${logLevel}'`);
   const num = (flag: string): number | undefined => {
@@ -54,6 +66,7 @@ function parse(): { port: number; host?: string; dataDir: string; logLevel: LogL
     diskFreeLimit: num('disk-free-limit'),
     vmMemoryHighWatermark: num('vm-memory-high-watermark'),
     port,
+    managementPort,
     host: values.host as string | undefined,
     dataDir: (values['data-dir'] as string | undefined) ?? process.env.WARREN_DATA_DIR ?? './data',
     logLevel,
@@ -98,6 +111,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   try {
     broker = await Broker.start(opts);
+    broker.requestStop = () => shutdown('stop requested');
   } catch (e) {
     process.stderr.write(`Error: cannot start broker: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);

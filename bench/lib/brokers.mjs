@@ -69,7 +69,7 @@ export class WarrenBroker {
     this.expectExit = false;
     this.tail = [];
     const launchNs = hrtimeNs();
-    const child = spawn(process.execPath, [this.bin, '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, '--log-level', 'info'], {
+    const child = spawn(process.execPath, [this.bin, '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, '--management-port', '0', '--log-level', 'info'], {
       cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

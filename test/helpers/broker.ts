@@ -38,7 +38,7 @@ export async function startBroker(options: Record<string, unknown> = {}): Promis
   }
   const { Broker } = await import('../../src/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-test-'));
-  const broker = await Broker.start({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...options });
+  const broker = await Broker.start({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', managementPort: 0, ...options });
   return {
     url: `amqp://guest:guest@127.0.0.1:${broker.port}/%2F`,
     host: '127.0.0.1',

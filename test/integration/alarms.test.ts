@@ -41,7 +41,7 @@ async function blockedReason(b: Broker): Promise<string> {
 test('disk alarm: publishers blocked and held, consumers keep flowing', { timeout: 30_000 }, async () => {
   const dir = fresh();
   // a message left by an earlier run, to consume during the alarm
-  const first = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent' });
+  const first = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', managementPort: 0 });
   const c1 = await amqp.connect(url(first));
   const ch1 = await c1.createConfirmChannel();
   await ch1.assertQueue('alarm-q', { durable: true });
@@ -50,7 +50,7 @@ test('disk alarm: publishers blocked and held, consumers keep flowing', { timeou
   await c1.close();
   await first.stop();
 
-  const b = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', diskFreeLimit: Number.MAX_SAFE_INTEGER });
+  const b = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', managementPort: 0, diskFreeLimit: Number.MAX_SAFE_INTEGER });
   try {
     assert.equal(await blockedReason(b), 'low on disk');
     const pub = await amqp.connect(url(b));
@@ -79,7 +79,7 @@ test('disk alarm: publishers blocked and held, consumers keep flowing', { timeou
 });
 
 test('memory alarm: clients are blocked with "low on memory"', { timeout: 20_000 }, async () => {
-  const b = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: fresh(), logLevel: 'silent', vmMemoryHighWatermark: 1000 });
+  const b = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: fresh(), logLevel: 'silent', managementPort: 0, vmMemoryHighWatermark: 1000 });
   try {
     assert.equal(await blockedReason(b), 'low on memory');
   } finally {
@@ -90,17 +90,17 @@ test('memory alarm: clients are blocked with "low on memory"', { timeout: 20_000
 test('a data dir from a newer storage format is refused, not misread', async () => {
   const dir = fresh();
   writeFileSync(join(dir, 'format'), JSON.stringify({ format: 'warren', version: 99 }));
-  await assert.rejects(Broker.start({ port: 0, dataDir: dir, logLevel: 'silent' }), /storage format 99, newer than this Warren understands/);
+  await assert.rejects(Broker.start({ port: 0, dataDir: dir, logLevel: 'silent', managementPort: 0 }), /storage format 99, newer than this Warren understands/);
 });
 
 test('a data dir in use by another broker is refused', async () => {
   const dir = fresh();
-  const b = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent' });
+  const b = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', managementPort: 0 });
   try {
-    await assert.rejects(Broker.start({ port: 0, dataDir: dir, logLevel: 'silent' }), /already in use/);
+    await assert.rejects(Broker.start({ port: 0, dataDir: dir, logLevel: 'silent', managementPort: 0 }), /already in use/);
   } finally {
     await b.stop();
   }
-  const again = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent' });
+  const again = await Broker.start({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', managementPort: 0 });
   await again.stop();
 });
