@@ -10,7 +10,7 @@
 // log); RabbitMQ is the reference instance of ../shared/tools/reference-rabbitmq.sh (started if
 // needed; the benchmark's queues are deleted before and after each run).
 // Output: a table on stdout, bench/results/<timestamp>.md and .json, and (full runs, or --docs)
-// the section between the bench:storage markers in docs/performance.md.
+// the section between the bench:results markers in docs/performance.md.
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { SCENARIOS, byName } from './scenarios.mjs';
 import { KINDS } from './lib/kinds.mjs';
 import { WarrenBroker, RabbitBroker } from './lib/brokers.mjs';
 import { RssSampler, machineInfo, cpuSeconds, systemBusySeconds, selfTreeCpuSeconds } from './lib/procstat.mjs';
-import { summarise, textTable, markdownTables, metaMarkdown, DURABILITY_NOTE, writeResults, updateDocs } from './lib/report.mjs';
+import { summarise, textTable, markdownTables, metaMarkdown, targetsMarkdown, DURABILITY_NOTE, writeResults, updateDocs } from './lib/report.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -293,7 +293,7 @@ function render({ meta, results }, scenarios, brokers, opts, ts) {
   process.stdout.write(`${textTable(summary, brokers)}\n`);
   writeResults(jsonPath, `${JSON.stringify({ meta, summary, results }, null, 2)}\n`);
   const section = [
-    '## Storage benchmarks: Warren vs RabbitMQ',
+    '## Benchmarks: Warren vs RabbitMQ',
     '',
     `Produced by \`bench/run.sh\` (see [bench/README.md](../bench/README.md)); raw data in \`bench/results/${ts}.json\`.`,
     '',
@@ -301,6 +301,7 @@ function render({ meta, results }, scenarios, brokers, opts, ts) {
     '',
     DURABILITY_NOTE,
     '',
+    ...(brokers.length === 2 ? ['#### Targets', '', targetsMarkdown(summary, scenarios), ''] : []),
     brokers.length === 2 ? `The last column is ${brokers[0].label} ÷ ${brokers[1].label}; ↑ marks figures where higher is better, ↓ where lower is better.` : '↑ marks figures where higher is better, ↓ where lower is better.',
     '',
     markdownTables(summary, brokers, scenarios, opts),

@@ -256,7 +256,7 @@ export const steady = {
       const cSpecs = consumerSpecs(sc, url, queues, sc.consumers, sc.producers);
       await lg.spawn(split(cSpecs, sc.consumerProcs ?? 1).map((consumers) => ({ consumers })));
       const pw = await lg.spawn(split(pSpecs, sc.producerProcs ?? 1).map((producers) => ({ producers })));
-      if (sc.perConnection) await sleep(1000); // let the broker settle before measuring what the connections cost
+      if (sc.perConnection) await sleep(Number(process.env.BENCH_SETTLE_MS ?? 1000)); // let the broker settle before measuring what the connections cost
       const rssConnected = sampler.current();
       sampler.resetPeak();
       await lg.all('start', {}, { workers: pw });

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FIGURES, KINDS } from './kinds.mjs';
 
-export const DOCS_BEGIN = '<!-- bench:storage:begin -->';
-export const DOCS_END = '<!-- bench:storage:end -->';
+export const DOCS_BEGIN = '<!-- bench:results:begin -->';
+export const DOCS_END = '<!-- bench:results:end -->';
 
 export function median(xs) {
   const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -117,6 +117,16 @@ export function textTable(summary, brokers) {
 
 const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** One table of every scenario's targets: what the issue asks, what this run measured, met or not. */
+export function targetsMarkdown(summary, scenarios) {
+  const rows = [];
+  for (const sc of scenarios) {
+    for (const t of summary[sc.name]?.targets ?? []) rows.push(`| ${sc.name} | ${esc(t.text)} | ${t.actual} | ${t.met === null ? '?' : t.met ? 'met' : '**missed**'} |`);
+  }
+  if (rows.length === 0) return '';
+  return ['| scenario | target | measured | |', '|---|---|---:|---|', ...rows].join('\n');
+}
+
 /** Markdown: one table per scenario, then failures and problems. */
 export function markdownTables(summary, brokers, scenarios, opts) {
   const out = [];
@@ -194,7 +204,7 @@ export function metaMarkdown(meta) {
 
 export const DURABILITY_NOTE = [
   '> **Durability.** Both brokers confirm a persistent message on a durable queue only after it has been fsynced,',
-  '> both in groups (group commit). Seen with `strace -c` on the broker process under P1: Warren issued about 500',
+  '> both in groups (group commit). Seen with `strace -c` on the broker process under S3 (then called P1): Warren issued about 500',
   '> `fdatasync`/s on its write-ahead log (one per group of confirms); RabbitMQ 3.10 about 70 `fsync`/s on the',
   '> queue\'s index journal (1 KB bodies are embedded in its queue index), each followed by a burst of confirms.',
   '> So neither confirms from memory; RabbitMQ trades confirm latency for fewer, larger fsyncs.',

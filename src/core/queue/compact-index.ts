@@ -1,15 +1,19 @@
-// Queue entries whose messages live only on disk, packed into typed-array chunks (29 bytes an
+// Queue entries whose messages live only on disk, packed into typed-array chunks (21 bytes an
 // entry instead of a few hundred for objects), in queue order. A queue keeps a window of entry
 // objects at its head and tail and this in between, so a backlog costs little memory.
 const CHUNK = 4096;
 
+/** 4096 entries in one allocation: sequence numbers as 32-bit offsets from the chunk's first. */
 class Chunk {
-  readonly seq = new Float64Array(CHUNK);
-  readonly seg = new Uint32Array(CHUNK);
-  readonly off = new Uint32Array(CHUNK);
-  readonly len = new Uint32Array(CHUNK);
-  readonly size = new Uint32Array(CHUNK);
-  readonly flags = new Uint8Array(CHUNK);
+  private readonly buf = new ArrayBuffer(CHUNK * 21);
+  /** seq of the chunk's first entry; the others are base + seq[i] */
+  base = 0;
+  readonly seq = new Uint32Array(this.buf, 0, CHUNK);
+  readonly seg = new Uint32Array(this.buf, CHUNK * 4, CHUNK);
+  readonly off = new Uint32Array(this.buf, CHUNK * 8, CHUNK);
+  readonly len = new Uint32Array(this.buf, CHUNK * 12, CHUNK);
+  readonly size = new Uint32Array(this.buf, CHUNK * 16, CHUNK);
+  readonly flags = new Uint8Array(this.buf, CHUNK * 20, CHUNK);
   head = 0;
   tail = 0;
 }
@@ -42,12 +46,14 @@ export class CompactIndex {
 
   push(seq: number, seg: number, off: number, len: number, size: number, flags: number): void {
     let c = this.chunks[this.chunks.length - 1];
-    if (c === undefined || c.tail === CHUNK) {
+    // entries arrive in queue order, so seq only grows; a new chunk also if it would not fit the offset
+    if (c === undefined || c.tail === CHUNK || seq < c.base || seq - c.base > 0xffffffff) {
       c = new Chunk();
+      c.base = seq;
       this.chunks.push(c);
     }
     const i = c.tail++;
-    c.seq[i] = seq;
+    c.seq[i] = seq - c.base;
     c.seg[i] = seg;
     c.off[i] = off;
     c.len[i] = len;
@@ -62,7 +68,7 @@ export class CompactIndex {
     if (this.count === 0) return false;
     const c = this.chunks[this.first] as Chunk;
     const i = c.head++;
-    out.seq = c.seq[i] as number;
+    out.seq = c.base + (c.seq[i] as number);
     out.seg = c.seg[i] as number;
     out.off = c.off[i] as number;
     out.len = c.len[i] as number;
@@ -87,7 +93,7 @@ export class CompactIndex {
     for (let k = this.first; k < this.chunks.length; k++) {
       const c = this.chunks[k] as Chunk;
       for (let i = c.head; i < c.tail; i++) {
-        out.seq = c.seq[i] as number;
+        out.seq = c.base + (c.seq[i] as number);
         out.seg = c.seg[i] as number;
         out.off = c.off[i] as number;
         out.len = c.len[i] as number;
