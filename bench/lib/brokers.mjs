@@ -69,7 +69,9 @@ export class WarrenBroker {
     this.expectExit = false;
     this.tail = [];
     const launchNs = hrtimeNs();
-    const child = spawn(process.execPath, [this.bin, '--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, '--management-port', '0', '--log-level', 'info'], {
+    // run bin/warren itself, as `npm start` does, so its shebang's node flags (the young-generation
+    // size) apply; `env -S` execs node, so the child's PID is the broker's
+    const child = spawn(this.bin, ['--port', String(this.port), '--host', '127.0.0.1', '--data-dir', this.dataDir, '--management-port', '0', '--log-level', 'info'], {
       cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
