@@ -1,18 +1,24 @@
 // The Broker owns everything with a lifetime: config, logger, users, vhosts, the AMQP listener and
 // the connections on it. start() brings them up in order; stop() closes every connection with
 // 320 CONNECTION_FORCED, waits (bounded) for them to go, and closes the listener.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Admin } from './admin.js';
+import { Admin, AdminError, type VhostMetadata } from './admin.js';
 import { Connection } from './amqp/connection.js';
 import type { BrokerContext } from './amqp/context.js';
 import { DirectReplyTo } from './amqp/direct-reply-to.js';
-import { UserStore } from './auth/users.js';
+import { applyUserDefinitions, DefinitionsError, exportUsers, field, isObject, objects, parseUserDefinitions } from './auth/definitions.js';
+import { validPattern } from './auth/permissions.js';
+import { hashPassword, UserStore } from './auth/users.js';
 import { ResourceMonitor } from './alarms.js';
 import { type BrokerConfig, type BrokerOptions, resolveConfig } from './config.js';
+import { validateQueueArguments } from './core/arguments.js';
 import { isDurableBinding, VHost } from './core/vhost.js';
+import { AmqpError } from './errors.js';
+import type { FieldTable } from './protocol/field-value.js';
 import type { Queue } from './core/queue/queue.js';
 import { createLogger, type Logger } from './log.js';
 import { DataDir, writeFileAtomic, writeFileAtomicAsync } from './store/data-dir.js';
@@ -20,6 +26,7 @@ import { type DefinitionsFile, jsonToTable, tableToJson } from './store/definiti
 import { DiskStore } from './store/disk-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import { type ManagementServer, startManagement } from './mgmt/server.js';
+import { createTlsServer } from './net/tls.js';
 import type { MessageStore } from './store/store.js';
 import { existsSync } from 'node:fs';
 
@@ -61,6 +68,9 @@ export class Broker implements BrokerContext {
   private readonly dataDir: DataDir;
   private monitor: ResourceMonitor | null = null;
   private server: Server | null = null;
+  /** the AMQPS listener (listeners.ssl), opened and closed with the plain one */
+  private tlsServer: TlsServer | null = null;
+  private boundTlsPort = 0;
   /** false once stop() began */
   private running = true;
   /**
@@ -102,6 +112,11 @@ export class Broker implements BrokerContext {
     return this.boundPort;
   }
 
+  /** The port the AMQPS (TLS) listener is bound to; 0 when there is none. */
+  get tlsPort(): number {
+    return this.boundTlsPort;
+  }
+
   private get definitionsPath(): string {
     return join(this.config.dataDir, 'definitions.json');
   }
@@ -112,11 +127,15 @@ export class Broker implements BrokerContext {
     const path = this.definitionsPath;
     if (this.store.durable && existsSync(path)) {
       this.importDefinitions(JSON.parse(readFileSync(path, 'utf8')) as DefinitionsFile);
-    } else {
-      // first boot: RabbitMQ's default vhost and user
-      this.addVhost(c.defaultVhost);
-      this.users.add(c.defaultUser, c.defaultPass, ['administrator']);
-      this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
+    } else if (c.loadDefinitions === undefined) {
+      // first boot: RabbitMQ's default vhost and user (not when a definitions file provides them,
+      // as RabbitMQ since 3.10 skips them then)
+      this.createDefaults();
+    }
+    // load_definitions: imported at every boot, over what the broker kept, as RabbitMQ does
+    if (c.loadDefinitions !== undefined) {
+      if (!this.store.durable || !existsSync(path)) this.log.info('not creating the default vhost and user: definitions are loaded from a file');
+      this.loadDefinitionsFile(c.loadDefinitions);
     }
     this.recoverMessages();
     this.store.setHolders(() => this.allQueues());
@@ -130,22 +149,57 @@ export class Broker implements BrokerContext {
     this.management = await startManagement(this);
   }
 
-  /** Opens the AMQP listener. */
+  /**
+   * load_definitions: a definitions JSON file, or a directory whose *.json files are imported in
+   * name order. A file that cannot be read or parsed stops the boot, as in RabbitMQ.
+   */
+  private loadDefinitionsFile(path: string): void {
+    const files = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => join(path, f))
+      : [path];
+    for (const file of files) {
+      let defs: DefinitionsFile;
+      try {
+        defs = JSON.parse(readFileSync(file, 'utf8')) as DefinitionsFile;
+      } catch (e) {
+        throw new Error(`cannot import definitions from ${file}: ${(e as Error).message}`);
+      }
+      this.log.info({ file }, `importing definitions from ${file}`);
+      this.importDefinitions(defs);
+    }
+  }
+
+  /** Opens the AMQP listener, and the AMQPS one first when TLS is configured. */
   private async listen(): Promise<void> {
     const c = this.config;
+    // TLS first, so that the "AMQP listener started" line (which tools wait for) means both are up
+    if (c.tls && !this.tlsServer) await this.listenTls(c.tls);
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.boundPort !== 0 ? this.boundPort : c.port, host: c.host }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    try {
+      await listenOn(server, this.boundPort !== 0 ? this.boundPort : c.port, c.host);
+    } catch (e) {
+      this.tlsServer?.close();
+      this.tlsServer = null;
+      throw e;
+    }
     server.on('error', (err) => this.log.error({ err }, 'listener error'));
     this.server = server;
     const addr = server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : c.port;
     this.log.info({ address: c.host ?? '::', port: this.boundPort, dataDir: c.dataDir, version: this.version }, `AMQP listener started on port ${this.boundPort}`);
+  }
+
+  private async listenTls(o: NonNullable<BrokerConfig['tls']>): Promise<void> {
+    const server = createTlsServer(o, this.log, (socket) => this.accept(socket));
+    await listenOn(server, this.boundTlsPort !== 0 ? this.boundTlsPort : o.port, o.host);
+    server.on('error', (err) => this.log.error({ err }, 'TLS listener error'));
+    this.tlsServer = server;
+    const addr = server.address();
+    this.boundTlsPort = typeof addr === 'object' && addr ? addr.port : o.port;
+    this.log.info({ address: o.host ?? '::', port: this.boundTlsPort, verify: o.verify ?? 'verify_none', failIfNoPeerCert: o.failIfNoPeerCert ?? false }, `started TLS (SSL) listener on port ${this.boundTlsPort}`);
   }
 
   /** Is the AMQP side running (rabbitmqctl stop_app / start_app)? */
@@ -171,6 +225,10 @@ export class Broker implements BrokerContext {
   /** Closes the listener and every connection (320 CONNECTION_FORCED), bounded by SHUTDOWN_GRACE_MS. */
   private async closeConnections(server: Server, reason: string): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // the AMQPS listener goes with the plain one
+    const tls = this.tlsServer;
+    this.tlsServer = null;
+    const tlsClosed = tls ? new Promise<void>((resolve) => tls.close(() => resolve())) : Promise.resolve();
     const waits: Promise<void>[] = [];
     for (const conn of this.connections) {
       waits.push(new Promise<void>((resolve) => conn.socket.once('close', () => resolve())));
@@ -182,6 +240,7 @@ export class Broker implements BrokerContext {
     await Promise.all(waits);
     clearTimeout(timer);
     await closed;
+    await tlsClosed;
   }
 
   /** The management API's TCP port (0 when off). */
@@ -202,14 +261,22 @@ export class Broker implements BrokerContext {
     return v;
   }
 
-  /** Deletes a vhost: closes its connections, removes its queues (and their messages), exchanges and permissions. */
+  /**
+   * Deletes a vhost as RabbitMQ does: its connections are closed with 320 "vhost 'x' is deleted",
+   * its queues (and their messages) and exchanges go, and so do permissions, topic permissions,
+   * metadata and policies on it.
+   */
   deleteVhost(name: string): void {
     const v = this.vhosts.get(name);
     if (!v) return;
-    for (const c of this.connections) if (c.vhostName === name) c.forceClose(`vhost '${name}' is deleted`);
+    for (const c of [...this.connections]) if (c.vhostName === name) c.closeForced(`vhost '${name}' is deleted`);
     for (const q of [...v.queues.values()]) v.removeQueue(q);
     this.vhosts.delete(name);
-    for (const u of this.users.users.values()) u.permissions.delete(name);
+    for (const u of this.users.users.values()) {
+      u.permissions.delete(name);
+      u.topicPermissions?.delete(name);
+    }
+    this.admin.forgetVhost(name);
     this.definitionsChanged();
   }
 
@@ -218,12 +285,18 @@ export class Broker implements BrokerContext {
     for (const c of this.connections) c.forceClose('reset');
     for (const name of [...this.vhosts.keys()]) this.deleteVhost(name);
     this.users.users.clear();
-    const c = this.config;
-    this.addVhost(c.defaultVhost);
-    this.users.add(c.defaultUser, c.defaultPass, ['administrator']);
-    this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
+    this.admin.clear();
+    this.createDefaults();
     this.definitionsChanged();
     await this.definitionsDurable();
+  }
+
+  /** RabbitMQ's first-boot objects: default_vhost, and default_user (administrator) with all permissions on it. */
+  private createDefaults(): void {
+    const c = this.config;
+    this.admin.ensureVhost(c.defaultVhost, { description: 'Default virtual host', tags: [] });
+    this.users.add(c.defaultUser, c.defaultPass, ['administrator']);
+    this.users.setPermissions(c.defaultUser, c.defaultVhost, { configure: '.*', write: '.*', read: '.*' });
   }
 
   /** Resolves once every definitions change made so far is on disk (at once with the memory store). */
@@ -267,18 +340,24 @@ export class Broker implements BrokerContext {
 
   /** Everything that survives a restart, in RabbitMQ's definitions format. */
   exportDefinitions(): DefinitionsFile {
+    const auth = exportUsers(this.users);
     const d: DefinitionsFile = {
       rabbit_version: '3.10.0',
       rabbitmq_version: '3.10.0',
       product_name: this.product,
       product_version: this.version,
-      users: [...this.users.users.values()].map((u) => ({ name: u.name, password_hash: u.passwordHash, hashing_algorithm: 'rabbit_password_hashing_sha256', tags: u.tags, limits: {} })),
-      vhosts: [...this.vhosts.keys()].map((name) => ({ name, limits: [], metadata: {} })),
-      permissions: [...this.users.users.values()].flatMap((u) => [...u.permissions].map(([vhost, p]) => ({ user: u.name, vhost, ...p }))),
-      topic_permissions: [],
-      parameters: [],
-      global_parameters: [],
-      policies: [],
+      users: auth.users,
+      // RabbitMQ 3.10 exports a vhost as its name only; the metadata (description, tags) is
+      // added when there is some, as later RabbitMQ versions do, so that it survives restarts
+      vhosts: [...this.vhosts.keys()].map((name) => {
+        const metadata = this.admin.vhostMetadata(name);
+        return Object.keys(metadata).length > 0 ? { name, metadata } : { name };
+      }),
+      permissions: auth.permissions,
+      topic_permissions: auth.topic_permissions,
+      parameters: [...this.admin.parameters],
+      global_parameters: [...this.admin.globalParameters],
+      policies: [...this.admin.policies],
       queues: [],
       exchanges: [],
       bindings: [],
@@ -302,30 +381,74 @@ export class Broker implements BrokerContext {
     return d;
   }
 
-  /** Loads a definitions file (ours or RabbitMQ's export). */
+  /**
+   * Loads a definitions file (ours, or one exported from RabbitMQ) on top of what exists, as
+   * RabbitMQ's import does: users are created or updated (keeping their permissions), vhosts,
+   * permissions, policies and parameters added or replaced, exchanges, queues and bindings
+   * declared unless they exist. A malformed file is an AdminError('bad_request').
+   */
   importDefinitions(d: DefinitionsFile): void {
-    for (const v of d.vhosts ?? []) this.addVhost(v.name);
-    for (const u of d.users ?? []) {
-      const tags = Array.isArray(u.tags) ? u.tags : u.tags.split(',').filter((t) => t !== '');
-      this.users.users.set(u.name, { name: u.name, passwordHash: u.password_hash, tags, permissions: new Map() });
+    try {
+      this.applyDefinitions(d);
+    } catch (e) {
+      if (e instanceof DefinitionsError || e instanceof AmqpError) throw new AdminError('bad_request', e.message);
+      throw e;
     }
-    for (const p of d.permissions ?? []) this.users.setPermissions(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
-    for (const e of d.exchanges ?? []) {
-      const v = this.addVhost(e.vhost);
-      if (v.exchanges.has(e.name)) continue;
-      v.declareExchange(e.name, e.type, false, { durable: true, autoDelete: e.auto_delete, internal: e.internal, arguments: jsonToTable(e.arguments) });
+    this.definitionsChanged();
+  }
+
+  private applyDefinitions(d: DefinitionsFile): void {
+    if (!isObject(d)) throw new DefinitionsError('definitions must be a JSON object');
+    // vhosts, users and permissions are all checked before any of them is applied
+    const vhosts = objects(d.vhosts, 'vhosts').map((v) => {
+      const name = field(v, 'name', 'vhost');
+      // RabbitMQ 3.10 exports description and tags under "metadata"; older files have them at the top
+      const meta = isObject(v.metadata) ? v.metadata : { description: v.description, tags: v.tags };
+      return { name, metadata: Object.fromEntries(Object.entries(meta).filter(([, x]) => x !== undefined)) as VhostMetadata };
+    });
+    const fileVhosts = new Set(vhosts.map((v) => v.name));
+    const auth = parseUserDefinitions(d, {
+      rabbitVersion: typeof d.rabbit_version === 'string' ? d.rabbit_version : undefined,
+      hash: (password) => hashPassword(password),
+      userExists: (name) => this.users.users.has(name),
+      vhostExists: (name) => fileVhosts.has(name) || this.vhosts.has(name),
+      validPattern,
+    });
+    for (const v of vhosts) this.admin.ensureVhost(v.name, Object.keys(v.metadata).length > 0 || !this.vhosts.has(v.name) ? v.metadata : undefined);
+    applyUserDefinitions(this.users, auth);
+    this.admin.importKept(d);
+    const args = (o: Record<string, unknown>, what: string): FieldTable => {
+      if (o.arguments === undefined || o.arguments === null) return {};
+      if (!isObject(o.arguments)) throw new DefinitionsError(`${what}: 'arguments' must be an object`);
+      return jsonToTable(o.arguments);
+    };
+    const flag = (o: Record<string, unknown>, key: string, dflt: boolean): boolean => (typeof o[key] === 'boolean' ? (o[key] as boolean) : dflt);
+    for (const e of objects(d.exchanges, 'exchanges')) {
+      const name = field(e, 'name', 'exchange');
+      const v = this.addVhost(field(e, 'vhost', `exchange '${name}'`));
+      if (v.exchanges.has(name)) continue;
+      const what = `exchange '${name}'`;
+      v.declareExchange(name, field(e, 'type', what), false, { durable: flag(e, 'durable', true), autoDelete: flag(e, 'auto_delete', false), internal: flag(e, 'internal', false), arguments: args(e, what) });
     }
-    for (const q of d.queues ?? []) {
-      const v = this.addVhost(q.vhost);
-      if (v.queues.has(q.name)) continue;
-      v.createQueue(q.name, { durable: true, exclusive: false, autoDelete: q.auto_delete, arguments: jsonToTable(q.arguments) }, false);
+    for (const q of objects(d.queues, 'queues')) {
+      const name = field(q, 'name', 'queue');
+      const v = this.addVhost(field(q, 'vhost', `queue '${name}'`));
+      if (v.queues.has(name)) continue;
+      const settings = { durable: flag(q, 'durable', true), exclusive: false, autoDelete: flag(q, 'auto_delete', false), arguments: args(q, `queue '${name}'`) };
+      validateQueueArguments(settings.arguments, name, v.name);
+      // while booting, recoverMessages() registers durable queues with the store
+      v.createQueue(name, settings, !this.restoring);
     }
-    for (const b of d.bindings ?? []) {
-      const v = this.vhosts.get(b.vhost);
-      const src = v?.exchanges.get(b.source);
-      const dest = b.destination_type === 'queue' ? v?.queues.get(b.destination) : v?.exchanges.get(b.destination);
+    for (const b of objects(d.bindings, 'bindings')) {
+      const what = 'binding';
+      const v = this.vhosts.get(field(b, 'vhost', what));
+      const source = field(b, 'source', what);
+      const destination = field(b, 'destination', what);
+      const src = v?.exchanges.get(source);
+      const dest = field(b, 'destination_type', what) === 'queue' ? v?.queues.get(destination) : v?.exchanges.get(destination);
+      // RabbitMQ's export never names a missing end; a hand-made file that does loses that binding
       if (!v || !src || !dest) continue;
-      v.bind(src, dest, b.routing_key, jsonToTable(b.arguments));
+      v.bind(src, dest, typeof b.routing_key === 'string' ? b.routing_key : '', args(b, what));
     }
   }
 
@@ -364,6 +487,11 @@ export class Broker implements BrokerContext {
     if (!this.alarms.delete(name)) return;
     this.log.info({ alarm: name }, 'resource alarm cleared');
     if (this.alarms.size === 0) for (const c of this.connections) c.unblock();
+  }
+
+  /** The alarms in effect ('disk', 'memory', 'manual'), for the management API's health checks and status. */
+  get alarmNames(): string[] {
+    return [...this.alarms.keys()];
   }
 
   get blockedReason(): string | null {
@@ -406,4 +534,15 @@ export class Broker implements BrokerContext {
     this.dataDir.unlock();
     this.log.info('broker stopped');
   }
+}
+
+/** Listens on port/host; rejects (e.g. EADDRINUSE) instead of emitting 'error'. */
+function listenOn(server: Server | TlsServer, port: number, host: string | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

@@ -1,7 +1,7 @@
 // One AMQP channel: content assembly for publishes, consumers and the deliveries they are owed,
 // delivery tags and acknowledgements, prefetch, publisher confirms and transactions. Method
 // handlers for each class live in handlers/; this file owns the state they share.
-import type { User } from '../auth/users.js';
+import { type Access, PermissionCache, permitted, type ResourceKind, resourceName, topicPermitted } from '../auth/permissions.js';
 import { accessRefused, frameError, notFound, notImplemented, preconditionFailed, rname, unexpectedFrame } from '../errors.js';
 import { type Exchange, route } from '../core/exchange/index.js';
 import { Message } from '../core/message.js';
@@ -128,8 +128,50 @@ export class Channel implements ReplyTarget, DurableWaiter {
   get vhost(): VHost {
     return this.conn.vhostRef();
   }
-  get user(): User {
-    return this.conn.userRef();
+
+  // --- access control -------------------------------------------------------------------------
+  // Every check reads the user's permissions as they are now, except that grants this channel
+  // used recently are remembered (RabbitMQ's per-channel cache; see PermissionCache).
+
+  private readonly grants = new PermissionCache();
+
+  /** 403 unless the user may configure (declare, delete) the resource. */
+  checkConfigure(kind: ResourceKind, name: string): void {
+    this.checkAccess('configure', kind, name);
+  }
+
+  /** 403 unless the user may write to the resource (publish to an exchange, bind to a destination). */
+  checkWrite(kind: ResourceKind, name: string): void {
+    this.checkAccess('write', kind, name);
+  }
+
+  /** 403 unless the user may read from the resource (consume, get, purge; bind from an exchange). */
+  checkRead(kind: ResourceKind, name: string): void {
+    this.checkAccess('read', kind, name);
+  }
+
+  private checkAccess(access: Access, kind: ResourceKind, name: string): void {
+    if (this.grants.has(access, kind, name)) return;
+    const conn = this.conn;
+    const vhost = conn.vhostName;
+    const resource = resourceName(kind, name);
+    const user = conn.currentUser();
+    if (user === undefined || !permitted(user, vhost, access, resource)) {
+      // RabbitMQ 3.10 does not say which access was refused (later versions prefix "configure " etc.)
+      throw accessRefused(`access to ${rname(kind, resource, vhost)} refused for user '${conn.username}'`);
+    }
+    this.grants.add(access, kind, name);
+  }
+
+  /** Topic authorisation: publishing to (write) or binding from (read) a topic exchange checks the routing key. */
+  checkTopic(ex: Exchange, access: 'write' | 'read', routingKey: string): void {
+    if (ex.type !== 'topic') return;
+    const user = this.conn.currentUser();
+    if (user === undefined || user.topicPermissions === undefined) return;
+    const vhost = this.conn.vhostName;
+    if (!topicPermitted(user, vhost, ex.name, access, routingKey)) {
+      throw accessRefused(`access to topic '${routingKey}' in exchange '${ex.name}' in vhost '${vhost}' refused for user '${user.name}'`);
+    }
   }
 
   // --- frames ---------------------------------------------------------------------------------
@@ -213,10 +255,12 @@ export class Channel implements ReplyTarget, DurableWaiter {
       throw preconditionFailed(`message size ${this.pubSize} is larger than configured max size ${max}`);
     }
     const vhost = this.vhost;
+    // RabbitMQ's order: write permission, then existence, internal, topic permission, user_id
+    this.checkWrite('exchange', m.exchange);
     const ex = vhost.exchanges.get(m.exchange);
     if (ex === undefined) throw notFound(`no ${rname('exchange', m.exchange, vhost.name)}`);
     if (ex.internal) throw accessRefused(`cannot publish to internal ${rname('exchange', m.exchange, vhost.name)}`);
-    this.conn.checkWrite(ex.name);
+    this.checkTopic(ex, 'write', m.routingKey);
     const msg = new Message(m.exchange, m.routingKey, props, body);
     if (props.length >= 2) this.checkPublishProperties(msg);
     if (this.txMode) {
@@ -231,8 +275,10 @@ export class Channel implements ReplyTarget, DurableWaiter {
     const flags = msg.propsRaw.readUInt16BE(0);
     if ((flags & (PROPERTY_FLAGS.userId | PROPERTY_FLAGS.replyTo)) === 0) return;
     const p = msg.properties();
-    if (p.userId !== undefined && p.userId !== this.user.name) {
-      throw preconditionFailed(`user_id property set to '${p.userId}' but authenticated user was '${this.user.name}'`);
+    // a message may claim only its publisher as user_id, unless the publisher logged in as an impersonator
+    const userName = this.conn.username;
+    if (p.userId !== undefined && p.userId !== userName && !this.conn.mayImpersonate) {
+      throw preconditionFailed(`user_id property set to '${p.userId}' but authenticated user was '${userName}'`);
     }
     if (p.replyTo === REPLY_QUEUE) {
       if (this.replyKey === null) throw preconditionFailed('fast reply consumer does not exist');
@@ -246,6 +292,8 @@ export class Channel implements ReplyTarget, DurableWaiter {
    */
   private publish(ex: Exchange, msg: Message, mandatory: boolean): boolean {
     const seq = this.confirmMode ? ++this.publishSeq : 0;
+    this.publishCount += 1;
+    ex.publishIn += 1;
     let routed = false;
     let refused = false;
     let durable = false;
@@ -268,6 +316,7 @@ export class Channel implements ReplyTarget, DurableWaiter {
       }
       out.length = 0;
     }
+    if (routed) ex.publishOut += 1;
     if (!routed && mandatory) {
       this.conn.out.basicReturn(this.id, 312, 'NO_ROUTE', msg.exchange, msg.routingKey, msg, this.conn.frameMax);
     }
@@ -470,6 +519,7 @@ export class Channel implements ReplyTarget, DurableWaiter {
 
   private settleOne(tag: number, u: Unacked, kind: 'ack' | 'nack', requeue: boolean): void {
     this.unacked.delete(tag);
+    if (kind === 'ack') this.ackCount += 1;
     if (u.consumer !== null) u.consumer.unacked -= 1;
     if (kind === 'nack' && requeue) u.queue.requeue(u.entry);
     else u.queue.settle(u.entry);
@@ -539,5 +589,32 @@ export class Channel implements ReplyTarget, DurableWaiter {
     }
     for (const q of touched) q.dispatch();
     touched.clear();
+  }
+
+  // --- management view (counters and state for the management API) -------------------------
+
+  /** Messages published on this channel (message_stats.publish). */
+  publishCount = 0;
+  /** Deliveries the client acknowledged (message_stats.ack). */
+  ackCount = 0;
+
+  /** Deliveries and basic.get-ok replies sent so far (message_stats.deliver_get). */
+  get deliverGetCount(): number {
+    return this.nextTag - 1;
+  }
+
+  /** Publishes waiting for the store before they can be confirmed (messages_unconfirmed). */
+  get unconfirmedCount(): number {
+    return this.pendingDurable.length;
+  }
+
+  /** Publishes held by the open transaction (messages_uncommitted). */
+  get uncommittedMessages(): number {
+    return this.txPublishes.length;
+  }
+
+  /** Acks held by the open transaction (acks_uncommitted). */
+  get uncommittedAcks(): number {
+    return this.txSettles.length;
   }
 }

@@ -3,7 +3,7 @@
 // FrameReader synchronously; every error raised while handling one ends up in fail().
 import type { Socket } from 'node:net';
 import type { User } from '../auth/users.js';
-import { type Access, permitted } from '../auth/permissions.js';
+import { loopbackAllowed } from '../auth/loopback.js';
 import { FRAME_MIN_SIZE } from '../config.js';
 import type { FlowListener, Queue } from '../core/queue/queue.js';
 import type { VHost } from '../core/vhost.js';
@@ -18,7 +18,6 @@ import {
   notAllowed,
   erlangBinary,
   frameDescription,
-  rname,
   unexpectedFrame,
 } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -44,6 +43,8 @@ const DELIVERY_HIGH_WATER = 1024 * 1024;
 const READ_HIGH_WATER = 16 * 1024 * 1024;
 /** How long a server-initiated close waits for close-ok before dropping the socket. */
 const CLOSE_OK_TIMEOUT_MS = 3000;
+/** A refused login is answered this late, to slow down password guessing. */
+export const FAILED_LOGIN_DELAY_MS = 500;
 
 type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'opened' | 'closing' | 'closed';
 /** A channel slot whose close we initiated and whose close-ok has not come yet. */
@@ -61,6 +62,8 @@ export class Connection implements FrameSink, FlowListener {
   heartbeat = 0;
   private readonly channels = new Map<number, Channel | typeof CLOSING>();
   private user: User | null = null;
+  /** the impersonator tag as it was at login: RabbitMQ keeps the login-time tags for the connection's life */
+  private impersonator = false;
   private vhost: VHost | null = null;
   clientProperties: FieldTable = {};
   private capabilities: FieldTable = {};
@@ -75,6 +78,8 @@ export class Connection implements FrameSink, FlowListener {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private handshakeTimer: NodeJS.Timeout | null = null;
   private closeTimer: NodeJS.Timeout | null = null;
+  /** a refused login waits this out before the refusal is sent */
+  private loginRefusalTimer: NodeJS.Timeout | null = null;
   private blocked: string | null = null;
   private tornDown = false;
   readonly connectedAt = Date.now();
@@ -111,9 +116,6 @@ export class Connection implements FrameSink, FlowListener {
   }
   vhostRef(): VHost {
     return this.vhost as VHost;
-  }
-  userRef(): User {
-    return this.user as User;
   }
 
   clientCapability(name: string): boolean {
@@ -303,21 +305,44 @@ export class Connection implements FrameSink, FlowListener {
     if (mechanism !== 'PLAIN' && mechanism !== 'AMQPLAIN') throw new SilentClose(`unsupported authentication mechanism '${mechanism}'`);
     const cred = parseResponse(mechanism, response);
     if (cred === undefined) throw new SilentClose(`malformed ${mechanism} response`);
-    const user = this.ctx.users.authenticate(cred.username, cred.password);
-    if (!user) {
-      this.refuseLogin(mechanism, cred.username);
+    const login = this.ctx.users.login(cred.username, cred.password);
+    if (!login.ok) {
+      this.refuseLogin(mechanism, cred.username, login.reason);
       return;
     }
-    this.user = user;
+    // RabbitMQ checks loopback_users only once the password is right
+    if (!loopbackAllowed(login.user.name, this.socket.localAddress, this.ctx.config.loopbackUsers)) {
+      this.refuseLogin(mechanism, cred.username, `user '${login.user.name}' can only connect via localhost`);
+      return;
+    }
+    this.user = login.user;
+    this.impersonator = login.user.tags.includes('impersonator');
     this.state = 'tune-ok';
     this.out.method(0, { id: M.ConnectionTune, channelMax: this.channelMax, frameMax: this.frameMax, heartbeat: this.ctx.config.heartbeat });
   }
 
-  private refuseLogin(mechanism: string, username: string): void {
-    this.log.warn({ user: username }, `login refused: user '${username}' - invalid credentials`);
-    if (!this.clientCapability('authentication_failure_close')) throw new SilentClose('login refused');
-    const err = accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`).at(0, 0);
-    this.sendCloseAndWait(err);
+  /**
+   * A refused login, as RabbitMQ's auth_fail: the reason goes to the log with the peer's address;
+   * the client learns only that the login was refused (connection.close 403 if it announced
+   * authentication_failure_close, otherwise the socket just closes). The answer comes after
+   * FAILED_LOGIN_DELAY_MS, during which nothing more is read from the client, so guessing
+   * passwords costs time (RabbitMQ holds a refused socket open for 3 s for the same reason).
+   */
+  private refuseLogin(mechanism: string, username: string, reason: string): void {
+    this.log.warn({ peer: `${this.socket.remoteAddress}:${this.socket.remotePort}`, user: username }, `${mechanism} login refused: ${reason}`);
+    this.state = 'closing'; // from here on only a connection.close from the client is heard
+    this.socket.pause();
+    this.loginRefusalTimer = setTimeout(() => {
+      this.loginRefusalTimer = null;
+      if (this.state === 'closed') return;
+      if (!this.clientCapability('authentication_failure_close')) {
+        this.fail(new SilentClose('login refused'), 0);
+        return;
+      }
+      this.socket.resume();
+      const err = accessRefused(`Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`).at(0, 0);
+      this.sendCloseAndWait(err);
+    }, FAILED_LOGIN_DELAY_MS);
   }
 
   /** tune-ok: the client may lower our limits but not raise them. */
@@ -337,10 +362,12 @@ export class Connection implements FrameSink, FlowListener {
 
   private open(vhostName: string): void {
     const vhost = this.ctx.vhosts.get(vhostName);
-    const user = this.user as User;
+    const name = (this.user as User).name;
     if (!vhost) throw notAllowed(`vhost ${vhostName} not found`);
-    if (!this.ctx.users.canAccessVhost(user, vhostName)) {
-      throw notAllowed(`access to vhost '${vhostName}' refused for user '${user.name}'`);
+    // any permission entry on the vhost (even three empty patterns) grants access, as in RabbitMQ
+    const user = this.currentUser();
+    if (user === undefined || !this.ctx.users.canAccessVhost(user, vhostName)) {
+      throw notAllowed(`access to vhost '${vhostName}' refused for user '${name}'`);
     }
     this.vhost = vhost;
     this.state = 'opened';
@@ -455,23 +482,24 @@ export class Connection implements FrameSink, FlowListener {
     this.closeWithError(connectionForced(`broker forced connection closure with reason '${reason}'`));
   }
 
-  // --- permissions ----------------------------------------------------------------------------
+  // --- access control -------------------------------------------------------------------------
 
-  private check(access: Access, kind: 'queue' | 'exchange', name: string): void {
-    const user = this.user as User;
-    const vhost = this.vhostName;
-    if (!permitted(user, vhost, access, name)) {
-      throw accessRefused(`${access} access to ${rname(kind, name, vhost)} refused for user '${user.name}'`);
-    }
+  /** The user as the store has it now (undefined once deleted): permissions are read live, as RabbitMQ reads them per check. */
+  currentUser(): User | undefined {
+    return this.user === null ? undefined : this.ctx.users.users.get(this.user.name);
   }
-  checkConfigure(kind: 'queue' | 'exchange', name: string): void {
-    this.check('configure', kind, name);
+
+  /** Did the user carry the impersonator tag at login (may publish with another user_id)? */
+  get mayImpersonate(): boolean {
+    return this.impersonator;
   }
-  checkWrite(name: string, kind: 'queue' | 'exchange' = 'exchange'): void {
-    this.check('write', kind, name);
-  }
-  checkRead(kind: 'queue' | 'exchange', name: string): void {
-    this.check('read', kind, name);
+
+  /**
+   * Closes the connection with 320 CONNECTION_FORCED and RabbitMQ's explanation as the whole text,
+   * e.g. "CONNECTION_FORCED - user 'x' is deleted" (RabbitMQ's rabbit_reader:shutdown).
+   */
+  closeForced(explanation: string): void {
+    this.closeWithError(connectionForced(explanation));
   }
 
   // --- exclusive queues -----------------------------------------------------------------------
@@ -610,8 +638,35 @@ export class Connection implements FrameSink, FlowListener {
     this.state = 'closed';
     this.out.close();
     this.teardown();
-    for (const t of [this.heartbeatTimer, this.handshakeTimer, this.closeTimer]) if (t) clearTimeout(t);
+    for (const t of [this.heartbeatTimer, this.handshakeTimer, this.closeTimer, this.loginRefusalTimer]) if (t) clearTimeout(t);
     this.log.info({ user: this.username, vhost: this.vhostName }, 'connection closed');
     this.onClosed(this);
+  }
+
+  // --- management view (read-only state for the management API) ----------------------------
+
+  /** The open channels (not those waiting for our close-ok). */
+  get openChannels(): Channel[] {
+    const out: Channel[] = [];
+    for (const ch of this.channels.values()) if (ch instanceof Channel) out.push(ch);
+    return out;
+  }
+
+  /** Has the handshake completed, and is the connection not closing? */
+  get isOpen(): boolean {
+    return this.state === 'opened';
+  }
+
+  /** RabbitMQ's connection state: blocked (an alarm holds a publish), blocking (alarm, nothing held yet), flow, closing or running. */
+  get managementState(): 'running' | 'blocking' | 'blocked' | 'flow' | 'closing' {
+    if (this.state === 'closing' || this.state === 'closed') return 'closing';
+    if (this.blocked !== null) return this.reader.holding ? 'blocked' : 'blocking';
+    if (this.flowQueues.size > 0) return 'flow';
+    return 'running';
+  }
+
+  /** Bytes queued for the socket (send_pend). */
+  get pendingBytes(): number {
+    return this.out.backlog;
   }
 }

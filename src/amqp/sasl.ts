@@ -13,8 +13,9 @@ export interface Credentials {
 /** The credentials in a start-ok response, or undefined when the response is malformed. */
 export function parseResponse(mechanism: string, response: Buffer): Credentials | undefined {
   if (mechanism === 'PLAIN') {
+    // RabbitMQ reads exactly "\0user\0pass": no authorization identity, no NUL in the password
     const parts = response.toString('utf8').split('\u0000');
-    if (parts.length !== 3) return undefined;
+    if (parts.length !== 3 || parts[0] !== '') return undefined;
     return { username: parts[1] as string, password: parts[2] as string };
   }
   if (mechanism === 'AMQPLAIN') {

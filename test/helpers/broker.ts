@@ -14,6 +14,8 @@ export interface TestBroker {
   external: boolean;
   /** the in-process Warren (undefined for an external broker) */
   warren?: import('../../src/broker.js').Broker;
+  /** the in-process Warren's data dir (its Unix socket for warrenctl is <dataDir>/warren.sock) */
+  dataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startBroker(options: Record<string, unknown> = {}): Promis
     port: broker.port,
     external: false,
     warren: broker,
+    dataDir,
     stop: async () => {
       await broker.stop();
       await rm(dataDir, { recursive: true, force: true });

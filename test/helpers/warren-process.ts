@@ -40,8 +40,12 @@ export interface ExitStatus {
 export interface WarrenOptions {
   /** extra command-line flags, e.g. ['--disk-free-limit', '1000'] */
   args?: string[];
-  /** --log-level (default info: the port line is logged at info) */
-  logLevel?: string;
+  /** --log-level (default info: the port line is logged at info); null: no flag (a --config file's level applies) */
+  logLevel?: string | null;
+  /** pass `--port 0 --host 127.0.0.1` (default true); false lets a --config file choose the listener */
+  listenerFlags?: boolean;
+  /** the process's environment (default: this process's) */
+  env?: NodeJS.ProcessEnv;
   /** bound for the port line to appear */
   startTimeoutMs?: number;
   /** called with every process started from these options (restarts too); sandboxes use it */
@@ -89,9 +93,9 @@ export function lastLines(text: string, n = 40): string {
 }
 
 /** Spawns bin/warren with exactly these arguments; output goes to the returned tails. */
-function spawnWarren(args: string[]): { child: ChildProcess; stdout: OutputTail; stderr: OutputTail; exited: Promise<ExitStatus> } {
+function spawnWarren(args: string[], env?: NodeJS.ProcessEnv): { child: ChildProcess; stdout: OutputTail; stderr: OutputTail; exited: Promise<ExitStatus> } {
   checkBuilt();
-  const child = spawn(process.execPath, [WARREN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WARREN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   live.add(child);
   const stdout = new OutputTail();
   const stderr = new OutputTail();
@@ -166,8 +170,10 @@ export class WarrenProcess {
    * process that overruns is SIGKILLed.
    */
   static async start(dataDir: string, options: WarrenOptions = {}): Promise<WarrenProcess> {
-    const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', options.logLevel ?? 'info', ...(options.args ?? [])];
-    const { child, stdout, stderr, exited } = spawnWarren(args);
+    const listener = options.listenerFlags === false ? [] : ['--port', '0', '--host', '127.0.0.1'];
+    const level = options.logLevel === null ? [] : ['--log-level', options.logLevel ?? 'info'];
+    const args = [...listener, '--data-dir', dataDir, ...level, ...(options.args ?? [])];
+    const { child, stdout, stderr, exited } = spawnWarren(args, options.env);
     const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
     const output = (): string => `--- stdout ---\n${lastLines(stdout.toString())}\n--- stderr ---\n${lastLines(stderr.toString())}`;
 
@@ -254,8 +260,8 @@ export interface RunResult extends ExitStatus {
  * Runs bin/warren with these arguments until it exits by itself (e.g. a broker that must refuse
  * to start); SIGKILLs it at the deadline, which the result reports as timedOut.
  */
-export async function runWarrenToExit(args: string[], timeoutMs = START_TIMEOUT_MS): Promise<RunResult> {
-  const { child, stdout, stderr, exited } = spawnWarren(args);
+export async function runWarrenToExit(args: string[], timeoutMs = START_TIMEOUT_MS, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  const { child, stdout, stderr, exited } = spawnWarren(args, env);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -37,8 +37,10 @@ export function consume(ch: Channel, m: BasicConsume): void {
     return;
   }
   const vhost = ch.vhost;
-  const queue = vhost.queue(expandQueueName(ch, m.queue), conn);
-  conn.checkRead('queue', queue.name);
+  // read permission first: a refused user learns nothing about which queues exist
+  const name = expandQueueName(ch, m.queue);
+  ch.checkRead('queue', name);
+  const queue = vhost.queue(name, conn);
   if (queue.hasExclusiveConsumer() || (m.exclusive && queue.consumerCount > 0)) {
     throw accessRefused(`${rname('queue', queue.name, vhost.name)} in exclusive use`);
   }
@@ -71,8 +73,9 @@ export function cancel(ch: Channel, m: BasicCancel): void {
 }
 
 export function get(ch: Channel, m: BasicGet): void {
-  const queue = ch.vhost.queue(expandQueueName(ch, m.queue), ch.conn);
-  ch.conn.checkRead('queue', queue.name);
+  const name = expandQueueName(ch, m.queue);
+  ch.checkRead('queue', name);
+  const queue = ch.vhost.queue(name, ch.conn);
   // get-ok carries content, so it is written directly: first let any held reply go out
   ch.afterReplies(() => {
     const entry = queue.deleted ? undefined : queue.get();

@@ -1,11 +1,14 @@
 // queue.declare / bind / unbind / purge / delete, with AMQP's "current queue" rule: an empty queue
 // name means the queue last declared on this channel (and, for bind, an empty routing key too).
+// Permission checks come where RabbitMQ's rabbit_channel makes them, which is mostly before the
+// queue or exchange is even looked up: a refused user learns nothing about what exists.
 import { accessRefused, notFound, rname } from '../../errors.js';
 import { VHost } from '../../core/vhost.js';
 import type { QueueBind, QueueDeclare, QueueDelete, QueuePurge, QueueUnbind } from '../../protocol/generated/methods.js';
 import { M } from '../../protocol/generated/methods.js';
 import type { Channel } from '../channel.js';
 import { REPLY_QUEUE } from '../direct-reply-to.js';
+import { exchangeArgument } from './resource-args.js';
 
 /** Resolves an empty queue name to the channel's last declared queue (404 if there is none). */
 export function expandQueueName(ch: Channel, name: string): string {
@@ -13,6 +16,8 @@ export function expandQueueName(ch: Channel, name: string): string {
   if (ch.lastQueue === '') throw notFound('no previously declared queue');
   return ch.lastQueue;
 }
+
+const DEFAULT_EXCHANGE_REFUSED = 'operation not permitted on the default exchange';
 
 export function declare(ch: Channel, m: QueueDeclare): void {
   const conn = ch.conn;
@@ -26,7 +31,19 @@ export function declare(ch: Channel, m: QueueDeclare): void {
   }
   const version = conn.ctx.definitionsVersion;
   const name = m.queue === '' && !m.passive ? VHost.generateQueueName() : expandQueueName(ch, m.queue);
-  if (!m.passive) conn.checkConfigure('queue', name);
+  // a passive declare needs no permission (RabbitMQ checks none); server-named queues are checked
+  // under their generated amq.gen-* name
+  if (!m.passive) {
+    ch.checkConfigure('queue', name);
+    if (!ch.vhost.queues.has(name)) {
+      // a new queue that dead-letters somewhere: read on the queue, write on that exchange
+      const dlx = exchangeArgument(m.arguments, 'x-dead-letter-exchange', 'queue', name, ch.vhost.name);
+      if (dlx !== undefined) {
+        ch.checkRead('queue', name);
+        ch.checkWrite('exchange', dlx);
+      }
+    }
+  }
   const { queue, created } = ch.vhost.declareQueue(
     name,
     m.passive,
@@ -40,17 +57,28 @@ export function declare(ch: Channel, m: QueueDeclare): void {
   }
 }
 
+/**
+ * RabbitMQ's binding_action order for queue.bind / queue.unbind: write on the queue, the default
+ * exchange refused, read on the exchange, topic read on the routing key; only then lookups.
+ */
+function checkBinding(ch: Channel, queueName: string, exchangeName: string, routingKey: string): void {
+  ch.checkWrite('queue', queueName);
+  if (exchangeName === '') throw accessRefused(DEFAULT_EXCHANGE_REFUSED);
+  ch.checkRead('exchange', exchangeName);
+  const ex = ch.vhost.exchanges.get(exchangeName);
+  if (ex !== undefined) ch.checkTopic(ex, 'read', routingKey);
+}
+
 export function bind(ch: Channel, m: QueueBind): void {
   const version = ch.conn.ctx.definitionsVersion;
   const vhost = ch.vhost;
   const queueName = expandQueueName(ch, m.queue);
+  const routingKey = m.queue === '' && m.routingKey === '' ? queueName : m.routingKey;
+  checkBinding(ch, queueName, m.exchange, routingKey);
   // RabbitMQ looks up the exchange before the queue
   const ex = vhost.exchanges.get(m.exchange);
   if (!ex) throw notFound(`no ${rname('exchange', m.exchange, vhost.name)}`);
   const queue = vhost.queue(queueName, ch.conn);
-  ch.conn.checkWrite(queue.name, 'queue');
-  ch.conn.checkRead('exchange', m.exchange);
-  const routingKey = m.queue === '' && m.routingKey === '' ? queue.name : m.routingKey;
   vhost.bind(ex, queue, routingKey, m.arguments);
   if (!m.nowait) ch.reply({ id: M.QueueBindOk }, version);
 }
@@ -60,22 +88,21 @@ export function unbind(ch: Channel, m: QueueUnbind): void {
   const version = ch.conn.ctx.definitionsVersion;
   const vhost = ch.vhost;
   const queueName = expandQueueName(ch, m.queue);
+  const routingKey = m.queue === '' && m.routingKey === '' ? queueName : m.routingKey;
+  checkBinding(ch, queueName, m.exchange, routingKey);
   const ex = vhost.exchanges.get(m.exchange);
   const queue = vhost.queues.get(queueName);
-  const routingKey = m.queue === '' && m.routingKey === '' ? queueName : m.routingKey;
-  if (ex === vhost.defaultExchange) throw accessRefused('operation not permitted on the default exchange');
   if (ex && queue && vhost.hasBinding(ex, queue, routingKey, m.arguments)) {
     vhost.checkExclusive(queue, ch.conn);
-    ch.conn.checkWrite(queue.name, 'queue');
-    ch.conn.checkRead('exchange', m.exchange);
     vhost.unbind(ex, queue, routingKey, m.arguments);
   }
   ch.reply({ id: M.QueueUnbindOk }, version);
 }
 
 export function purge(ch: Channel, m: QueuePurge): void {
-  const queue = ch.vhost.queue(expandQueueName(ch, m.queue), ch.conn);
-  ch.conn.checkRead('queue', queue.name);
+  const name = expandQueueName(ch, m.queue);
+  ch.checkRead('queue', name);
+  const queue = ch.vhost.queue(name, ch.conn);
   const messageCount = queue.purge();
   if (!m.nowait) ch.reply({ id: M.QueuePurgeOk, messageCount });
 }
@@ -83,7 +110,7 @@ export function purge(ch: Channel, m: QueuePurge): void {
 export function remove(ch: Channel, m: QueueDelete): void {
   const version = ch.conn.ctx.definitionsVersion;
   const name = expandQueueName(ch, m.queue);
-  ch.conn.checkConfigure('queue', name);
+  ch.checkConfigure('queue', name);
   const messageCount = ch.vhost.deleteQueue(name, m.ifUnused, m.ifEmpty, ch.conn);
   if (!m.nowait) ch.reply({ id: M.QueueDeleteOk, messageCount }, version);
 }

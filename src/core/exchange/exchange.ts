@@ -96,6 +96,13 @@ export abstract class Exchange implements Destination {
     this.removed(b);
     return b;
   }
+
+  // --- management view (counters for the management API) -----------------------------------
+
+  /** Messages published to this exchange (message_stats.publish_in). */
+  publishIn = 0;
+  /** Of those, messages routed to at least one queue (message_stats.publish_out). */
+  publishOut = 0;
 }
 
 /** Removes one occurrence of `d` from a destination list (bindings may repeat a destination). */

@@ -544,4 +544,11 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     }
     yield* this.tail;
   }
+
+  // --- management view (read-only state for the management API) ----------------------------
+
+  /** Bytes of ready message bodies held only on disk. */
+  get pagedOutBytes(): number {
+    return this.middle.bytes;
+  }
 }
