@@ -124,19 +124,65 @@ export function validateQueueArguments(args: FieldTable, queue: string, vhost: s
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
-/** The limits a queue enforces, read once from its (validated) arguments. */
+/**
+ * Everything a queue's features read from its settings, resolved once from its (validated) arguments
+ * and the policy and operator policy that apply to it (RabbitMQ's precedence: a queue argument wins
+ * over the policy; between the policy and the operator policy, the stricter number wins). Recomputed
+ * whenever a policy changes (Queue.applyPolicy), so features read these fields, never arguments.
+ */
 export interface QueueLimits {
   maxLength: number;
   maxLengthBytes: number;
   overflow: Overflow;
+  /** x-message-ttl / message-ttl in ms; undefined: none */
+  messageTtl: number | undefined;
+  /** x-expires / expires in ms; undefined: none */
+  expires: number | undefined;
+  /** x-dead-letter-exchange / dead-letter-exchange; undefined: no dead-lettering */
+  deadLetterExchange: string | undefined;
+  deadLetterRoutingKey: string | undefined;
+  /** x-max-priority (arguments only, as in RabbitMQ); 0: not a priority queue */
+  maxPriority: number;
+  /** x-single-active-consumer (arguments only) */
+  singleActiveConsumer: boolean;
+  /** x-consumer-timeout in ms (arguments, or consumer-timeout in a policy); undefined: the broker's consumer_timeout */
+  consumerTimeout: number | undefined;
 }
 
-export function queueLimits(args: FieldTable): QueueLimits {
-  const n = (k: string): number => numericValue(args[k]) ?? Number.POSITIVE_INFINITY;
-  const o = args['x-overflow'];
+/** A policy definition as stored (keys without the x- prefix, JSON values). */
+export type PolicyDefinition = Record<string, unknown>;
+
+/** Keys an operator policy may set (RabbitMQ 3.10), and which of two values is the stricter. */
+export const OPERATOR_POLICY_KEYS = ['expires', 'message-ttl', 'max-length', 'max-length-bytes', 'max-in-memory-length', 'max-in-memory-bytes', 'delivery-limit', 'overflow'] as const;
+
+export function queueLimits(args: FieldTable, policy?: PolicyDefinition, operator?: PolicyDefinition): QueueLimits {
+  const num = (argKey: string, policyKey: string): number | undefined => {
+    const a = numericValue(args[argKey]);
+    const p = policy !== undefined && typeof policy[policyKey] === 'number' ? (policy[policyKey] as number) : undefined;
+    const o = operator !== undefined && typeof operator[policyKey] === 'number' ? (operator[policyKey] as number) : undefined;
+    const chosen = a ?? p;
+    if (o === undefined) return chosen;
+    return chosen === undefined ? o : Math.min(chosen, o);
+  };
+  const str = (argKey: string, policyKey: string): string | undefined => {
+    const a = args[argKey];
+    if (typeof a === 'string') return a;
+    if (Buffer.isBuffer(a)) return a.toString('utf8');
+    const p = policy?.[policyKey];
+    return typeof p === 'string' ? p : undefined;
+  };
+  const o = str('x-overflow', 'overflow') ?? (typeof operator?.overflow === 'string' ? operator.overflow : undefined);
+  const sac = args['x-single-active-consumer'];
   return {
-    maxLength: n('x-max-length'),
-    maxLengthBytes: n('x-max-length-bytes'),
+    maxLength: num('x-max-length', 'max-length') ?? Number.POSITIVE_INFINITY,
+    maxLengthBytes: num('x-max-length-bytes', 'max-length-bytes') ?? Number.POSITIVE_INFINITY,
     overflow: o === 'reject-publish' || o === 'reject-publish-dlx' ? o : 'drop-head',
+    messageTtl: num('x-message-ttl', 'message-ttl'),
+    expires: num('x-expires', 'expires'),
+    deadLetterExchange: str('x-dead-letter-exchange', 'dead-letter-exchange'),
+    deadLetterRoutingKey: str('x-dead-letter-routing-key', 'dead-letter-routing-key'),
+    maxPriority: numericValue(args['x-max-priority']) ?? 0,
+    singleActiveConsumer: sac === true,
+    consumerTimeout: num('x-consumer-timeout', 'consumer-timeout'),
   };
 }

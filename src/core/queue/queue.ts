@@ -15,7 +15,7 @@
 // at its first delivery and an ACK record when it leaves (ack, reject, purge, drop, delete).
 import type { FieldTable } from '../../protocol/field-value.js';
 import type { MessageStore, RecordHolder, RecoveredQueue, StoredQueue } from '../../store/store.js';
-import { type QueueLimits, queueLimits } from '../arguments.js';
+import { type PolicyDefinition, type QueueLimits, queueLimits } from '../arguments.js';
 import type { Binding, Destination } from '../exchange/index.js';
 import type { Message } from '../message.js';
 import { CE_PERSISTED, CE_REDELIVERED, CompactIndex, type CompactEntry } from './compact-index.js';
@@ -130,7 +130,11 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
   flowLimited = false;
   private flowHeld: Set<FlowListener> | null = null;
   readonly stats = { published: 0, delivered: 0, acked: 0, redelivered: 0, gets: 0, dropped: 0, rejected: 0 };
-  readonly limits: QueueLimits;
+  /** what the queue's features read: arguments + policy + operator policy (see queueLimits) */
+  limits: QueueLimits;
+  /** names of the policy and operator policy in force (management API: policy, operator_policy) */
+  policyName: string | undefined;
+  operatorPolicyName: string | undefined;
 
   constructor(
     readonly name: string,
@@ -382,6 +386,25 @@ export class Queue implements Destination, StoredQueue, RecordHolder {
     const cs = this.consumers;
     for (let i = 0; i < cs.length; i++) if ((cs[i] as ConsumerSink).outputBlocked()) return true;
     return false;
+  }
+
+  // --- policies -------------------------------------------------------------------------------
+
+  /**
+   * A policy (and operator policy) now applies to this queue, or none (undefined): its features are
+   * re-resolved at once, as RabbitMQ applies a policy change to existing queues.
+   */
+  applyPolicy(name: string | undefined, def: PolicyDefinition | undefined, opName?: string, opDef?: PolicyDefinition): void {
+    this.policyName = name;
+    this.operatorPolicyName = opName;
+    this.limits = queueLimits(this.settings.arguments, def, opDef);
+    this.limitsChanged();
+  }
+
+  /** Enforces limits that may have changed (policy): length limits now; features with timers re-arm here. */
+  private limitsChanged(): void {
+    const lim = this.limits;
+    while (this.messageCount > lim.maxLength || this.readyBytes > lim.maxLengthBytes) this.dropHead();
   }
 
   // --- flow control ---------------------------------------------------------------------------
