@@ -7,6 +7,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Admin, AdminError, type VhostMetadata } from './admin.js';
+import { type Clock, systemClock } from './core/clock.js';
 import { Connection } from './amqp/connection.js';
 import type { BrokerContext } from './amqp/context.js';
 import { DirectReplyTo } from './amqp/direct-reply-to.js';
@@ -59,6 +60,8 @@ export class Broker implements BrokerContext {
   readonly product = 'Warren';
   readonly version = packageVersion();
   readonly connections = new Set<Connection>();
+  /** time for TTLs, queue expiry, delayed messages and consumer timeouts */
+  readonly clock: Clock;
   /** users, vhosts, permissions: what the management API and warrenctl change */
   readonly admin = new Admin(this);
   /** when the broker process started (uptime) */
@@ -89,6 +92,7 @@ export class Broker implements BrokerContext {
 
   private constructor(options: BrokerOptions) {
     this.config = resolveConfig(options);
+    this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? createLogger(options.logLevel ?? 'info');
     this.dataDir = new DataDir(this.config.dataDir);
     this.store = this.config.store === 'memory' ? new MemoryStore() : new DiskStore(this.config.dataDir, this.log);

@@ -1,6 +1,7 @@
 // Typed broker configuration with RabbitMQ's defaults. Later issues map rabbitmq.conf keys
 // (listeners.tcp.default, heartbeat, frame_max, channel_max, max_message_size, ...) onto this.
 import { join } from 'node:path';
+import type { Clock } from './core/clock.js';
 import type { Logger, LogLevel } from './log.js';
 
 export interface BrokerOptions {
@@ -56,6 +57,8 @@ export interface BrokerOptions {
   managementTls?: TlsOptions;
   /** a definitions file loaded at boot (RabbitMQ: load_definitions) */
   loadDefinitions?: string;
+  /** time source for TTLs, expiry, delays and consumer timeouts (tests pass a ManualClock) */
+  clock?: Clock;
 }
 
 /** A TLS listener, RabbitMQ's ssl_options.* */
