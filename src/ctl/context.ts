@@ -169,3 +169,16 @@ export function unexpected(err: unknown): unknown {
   if (err instanceof ApiError) return apiFailure(err.status, { error: err.error, reason: err.reason });
   return err;
 }
+
+/**
+ * Awaits an API call: a 404 throws what `notFound` makes (when given), any other failure is
+ * reported as `unexpected` maps it.
+ */
+export async function apiCall<T>(call: Promise<T>, notFound?: () => CtlError): Promise<T> {
+  try {
+    return await call;
+  } catch (e) {
+    if (notFound !== undefined && e instanceof ApiError && e.status === 404) throw notFound();
+    throw unexpected(e);
+  }
+}

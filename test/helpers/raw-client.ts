@@ -1104,6 +1104,56 @@ export async function openConnection(host: string, port: number, opts: Handshake
   }
 }
 
+export interface StalledConsumer {
+  client: RawClient;
+  socket: Socket;
+  /** body frames read so far */
+  received(): number;
+  /** resolves once `n` body frames have been read */
+  all(n: number): Promise<void>;
+}
+
+/**
+ * A raw no-ack consumer (channel 1) whose socket is paused, so that "not reading" really means the
+ * socket is not read. Once resumed it counts body frames as they stream in (one per message when
+ * each body fits a frame), keeping only a partial frame between chunks.
+ */
+export async function stalledConsumer(host: string, port: number, queue: string, consumerTag: string): Promise<StalledConsumer> {
+  const client = await openConnection(host, port);
+  await client.openChannel(1);
+  const socket = client.socket;
+  socket.removeAllListeners('data');
+  let bodies = 0;
+  let rest: Buffer = Buffer.alloc(0);
+  let want = Infinity;
+  let done: () => void = () => {};
+  socket.on('data', (d: Buffer) => {
+    const buf = rest.length > 0 ? Buffer.concat([rest, d]) : d;
+    let pos = 0;
+    while (buf.length - pos >= 7) {
+      const size = buf.readUInt32BE(pos + 3);
+      if (buf.length - pos < size + 8) break;
+      if (buf[pos] === FRAME_BODY) bodies += 1;
+      pos += size + 8;
+    }
+    rest = buf.subarray(pos);
+    if (bodies >= want) done();
+  });
+  socket.pause();
+  client.sendMethod(1, M.basicConsume, enc.basicConsume(queue, { consumerTag, noAck: true }));
+  return {
+    client,
+    socket,
+    received: () => bodies,
+    all: (n) =>
+      new Promise<void>((resolve) => {
+        want = n;
+        done = resolve;
+        if (bodies >= n) resolve();
+      }),
+  };
+}
+
 /**
  * Checks that the broker still serves a fresh connection: full handshake, channel.open, a
  * server-named exclusive queue.declare, orderly close. Throws if any step fails or times out.

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import amqp from 'amqplib';
 import type { Socket } from 'node:net';
 import { startBroker, type TestBroker, uniqueName } from '../helpers/broker.js';
-import { enc, M, openConnection } from '../helpers/raw-client.js';
+import { stalledConsumer } from '../helpers/raw-client.js';
 
 let broker: TestBroker;
 before(async () => {
@@ -18,42 +18,6 @@ after(async () => {
 
 const COUNT = 300_000;
 const BODY = Buffer.alloc(256, 0x62); // 90 MB of frames in all: far more than every buffer on the way holds
-
-/** A raw no-ack consumer whose socket is paused; counts deliveries once it reads. */
-async function stalledConsumer(q: string): Promise<{ socket: Socket; received: () => number; all: (n: number) => Promise<void> }> {
-  const rc = await openConnection(broker.host, broker.port);
-  await rc.openChannel(1);
-  const socket = rc.socket;
-  socket.removeAllListeners('data');
-  let bodies = 0;
-  let rest: Buffer = Buffer.alloc(0);
-  let want = Infinity;
-  let done: () => void = () => {};
-  socket.on('data', (d: Buffer) => {
-    const buf = rest.length > 0 ? Buffer.concat([rest, d]) : d;
-    let pos = 0;
-    while (buf.length - pos >= 7) {
-      const size = buf.readUInt32BE(pos + 3);
-      if (buf.length - pos < size + 8) break;
-      if (buf[pos] === 3) bodies += 1;
-      pos += size + 8;
-    }
-    rest = buf.subarray(pos);
-    if (bodies >= want) done();
-  });
-  socket.pause();
-  rc.sendMethod(1, M.basicConsume, enc.basicConsume(q, { consumerTag: 'flow', noAck: true }));
-  return {
-    socket,
-    received: () => bodies,
-    all: (n) =>
-      new Promise<void>((resolve) => {
-        want = n;
-        done = resolve;
-        if (bodies >= n) resolve();
-      }),
-  };
-}
 
 /** Waits until the publisher's own socket holds unsent bytes for a while: the broker stopped reading it. */
 async function publisherStuck(stream: Socket): Promise<void> {
@@ -76,7 +40,7 @@ test('a consumer whose socket is backed up holds publishers back; the backlog st
   const admin = await amqp.connect(broker.url);
   const ach = await admin.createChannel();
   await ach.assertQueue(q, { durable: false });
-  const consumer = await stalledConsumer(q);
+  const consumer = await stalledConsumer(broker.host, broker.port, q, 'flow');
   const pub = await amqp.connect(broker.url);
   const pch = await pub.createChannel();
   for (let i = 0; i < COUNT; i++) pch.sendToQueue(q, BODY);
@@ -100,7 +64,7 @@ test('when the stalled consumer goes away, held publishers are read again', { ti
   const admin = await amqp.connect(broker.url);
   const ach = await admin.createChannel();
   await ach.assertQueue(q, { durable: false });
-  const consumer = await stalledConsumer(q);
+  const consumer = await stalledConsumer(broker.host, broker.port, q, 'flow');
   const pub = await amqp.connect(broker.url);
   const pch = await pub.createConfirmChannel();
   for (let i = 0; i < COUNT; i++) pch.sendToQueue(q, BODY);

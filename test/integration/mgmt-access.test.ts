@@ -1,20 +1,12 @@
 // Users, vhosts, permissions and definitions through the management API: the JSON RabbitMQ shows,
 // 201 / 204 / 404 as it answers them, and the effect on AMQP logins (amqplib) of what the API
 // changes.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeQuietly, connect } from '../helpers/amqp-helpers.js';
-import { enc, makeUser, makeVhost, type MgmtBroker, startMgmt, uniqueName } from './mgmt-helpers.js';
+import { enc, type Json, makeUser, makeVhost, uniqueName, useMgmt } from './mgmt-helpers.js';
 
-let b: MgmtBroker;
-before(async () => {
-  b = await startMgmt();
-});
-after(async () => {
-  await b?.stop();
-});
-
-type Json = Record<string, unknown>;
+const b = useMgmt();
 
 /** Can `user` open an AMQP connection to `vhost`? */
 async function canLogin(user: string, password: string, vhost: string): Promise<boolean> {

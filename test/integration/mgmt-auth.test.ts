@@ -2,23 +2,16 @@
 // answers them: 401 with the realm for missing or wrong credentials, 401 "not_authorised" for a
 // missing tag or a foreign vhost, 404 / 405 / 400 for unknown objects, methods and bodies; and the
 // Unix socket warrenctl uses (mode 0600, no password, removed at stop).
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { linkSync, mkdtempSync, statSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '../helpers/broker.js';
-import { enc, makeUser, makeVhost, type MgmtBroker, socketRequest, startMgmt, uniqueName } from './mgmt-helpers.js';
+import { enc, makeUser, makeVhost, socketRequest, uniqueName, useMgmt } from './mgmt-helpers.js';
 
-let b: MgmtBroker;
-
-before(async () => {
-  b = await startMgmt();
-});
-after(async () => {
-  await b?.stop();
-});
+const b = useMgmt();
 
 const NOT_FOUND = { error: 'Object Not Found', reason: 'Not Found' };
 

@@ -1,21 +1,13 @@
 // Connections, channels and consumers through the management API, for clients connected with
 // amqplib: their JSON, who sees whose, and closing a connection (320 CONNECTION_FORCED with the
 // management plugin's text or the X-Reason header).
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChannelModel } from 'amqplib';
 import { connect, connectionClosed, scope } from '../helpers/amqp-helpers.js';
-import { enc, makeUser, type MgmtBroker, startMgmt, until } from './mgmt-helpers.js';
+import { enc, type Json, makeUser, until, useMgmt } from './mgmt-helpers.js';
 
-let b: MgmtBroker;
-before(async () => {
-  b = await startMgmt();
-});
-after(async () => {
-  await b?.stop();
-});
-
-type Json = Record<string, unknown>;
+const b = useMgmt();
 
 /** "…:<local port> ->": how a client's connection name starts, seen from the broker. */
 function portOf(conn: ChannelModel): string {

@@ -3,6 +3,7 @@
 // broker such as the reference RabbitMQ, so the same tests check RabbitMQ's real behaviour.
 // Requests go through fetch (TCP) or node:http (the Unix socket); every one is bounded in time.
 import { request } from 'node:http';
+import { after, before } from 'node:test';
 import { startBroker, type TestBroker, uniqueName } from '../helpers/broker.js';
 
 export { uniqueName };
@@ -122,6 +123,43 @@ export async function startMgmt(options: Record<string, unknown> = {}): Promise<
     external: externalMgmt !== undefined,
     broker,
     stop: () => broker.stop(),
+  };
+}
+
+/** A JSON object as the API returns it. */
+export type Json = Record<string, unknown>;
+
+/**
+ * For a test file: starts the management broker before its tests and stops it after them. The
+ * returned object reads through to that broker, so it may be used only inside tests and hooks.
+ */
+export function useMgmt(options: Record<string, unknown> = {}): MgmtBroker {
+  let started: MgmtBroker | undefined;
+  before(async () => {
+    started = await startMgmt(options);
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  const get = (): MgmtBroker => {
+    if (started === undefined) throw new Error('the management broker is used before it started');
+    return started;
+  };
+  return {
+    get amqpUrl() {
+      return get().amqpUrl;
+    },
+    amqpUrlFor: (user, password, vhost) => get().amqpUrlFor(user, password, vhost),
+    get api() {
+      return get().api;
+    },
+    get external() {
+      return get().external;
+    },
+    get broker() {
+      return get().broker;
+    },
+    stop: () => get().stop(),
   };
 }
 

@@ -1,23 +1,15 @@
 // Whole-broker endpoints: /api/overview, /api/nodes, the health checks (200, or 503 during an
 // alarm), /api/aliveness-test, /metrics in Prometheus text, and Warren's own endpoints for
 // warrenctl (status, stop_app / start_app, reset, stop).
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, closeQuietly, connectionClosed, scope } from '../helpers/amqp-helpers.js';
 import { startBroker } from '../helpers/broker.js';
-import { Api, enc, makeUser, type MgmtBroker, startMgmt, uniqueName, until } from './mgmt-helpers.js';
+import { Api, enc, type Json, makeUser, startMgmt, uniqueName, until, useMgmt } from './mgmt-helpers.js';
 
 const EXTERNAL = process.env.WARREN_TEST_MGMT_URL !== undefined;
 
-let b: MgmtBroker;
-before(async () => {
-  b = await startMgmt();
-});
-after(async () => {
-  await b?.stop();
-});
-
-type Json = Record<string, unknown>;
+const b = useMgmt();
 
 describe('overview and nodes', () => {
   test('overview carries totals, versions and the node', async (t) => {

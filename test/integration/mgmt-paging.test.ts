@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openChannel, connect, closeQuietly } from '../helpers/amqp-helpers.js';
-import { type MgmtBroker, startMgmt } from './mgmt-helpers.js';
+import { type Json, type MgmtBroker, startMgmt } from './mgmt-helpers.js';
 
 const COUNT = 10_000;
 /** Declares in flight at once on the one channel. */
@@ -36,7 +36,6 @@ after(async () => {
   await b?.stop();
 });
 
-type Json = Record<string, unknown>;
 interface Page {
   filtered_count: number;
   item_count: number;

@@ -1,20 +1,12 @@
 // Queues, exchanges and bindings through the management API, against objects made both by the API
 // and by amqplib: their JSON (RabbitMQ's keys), declaring and deleting with RabbitMQ's status
 // codes, purge, get, publish, and bindings e→q and e→e addressed by their properties_key.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { scope } from '../helpers/amqp-helpers.js';
-import { enc, type MgmtBroker, startMgmt, uniqueName, until } from './mgmt-helpers.js';
+import { enc, type Json, uniqueName, until, useMgmt } from './mgmt-helpers.js';
 
-let b: MgmtBroker;
-before(async () => {
-  b = await startMgmt();
-});
-after(async () => {
-  await b?.stop();
-});
-
-type Json = Record<string, unknown>;
+const b = useMgmt();
 
 /** Deletes queues and exchanges made through the API when the test ends. */
 function cleanup(t: { after(fn: () => Promise<void>): void }, kind: 'queues' | 'exchanges', name: string, vhost = '/'): string {

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WARRENCTL = join(ROOT, 'bin', 'warrenctl');
@@ -56,6 +58,43 @@ export function warrenctl(args: readonly string[], options: { stdin?: string; en
 /** A warrenctl bound to one broker's data dir. */
 export function ctlFor(dataDir: string): (args: readonly string[], options?: { stdin?: string }) => Promise<CtlResult> {
   return (args, options) => warrenctl(['--data-dir', dataDir, ...args], options);
+}
+
+/** A warrenctl run against one broker. */
+export type Ctl = (args: readonly string[], options?: { stdin?: string }) => Promise<CtlResult>;
+
+export interface CtlBroker {
+  /** the broker (only inside tests and hooks: it starts in a `before` hook) */
+  readonly broker: TestBroker;
+  /** warrenctl bound to the broker's data dir */
+  readonly ctl: Ctl;
+}
+
+/**
+ * For a describe block: checks the build, starts an in-process broker before its tests (then runs
+ * `setup`) and stops it after them (after `teardown`).
+ */
+export function useCtlBroker(hooks: { setup?: () => Promise<void>; teardown?: () => Promise<void> } = {}): CtlBroker {
+  let started: TestBroker | undefined;
+  const get = (): TestBroker => {
+    if (started === undefined) throw new Error('the broker is used before it started');
+    return started;
+  };
+  before(async () => {
+    assertBuilt();
+    started = await startBroker();
+    await hooks.setup?.();
+  });
+  after(async () => {
+    await hooks.teardown?.();
+    await started?.stop();
+  });
+  return {
+    get broker() {
+      return get();
+    },
+    ctl: (args, options) => ctlFor(get().dataDir ?? '')(args, options),
+  };
 }
 
 /** The whole result, for assertion messages. */

@@ -2,11 +2,10 @@
 // clients have filled: list_queues, list_exchanges, list_bindings, list_connections,
 // list_channels, list_consumers, purge_queue, delete_queue, close_connection.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { withTimeout } from '../helpers/amqp-helpers.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { assertBuilt, ctlFor, ctlSkip, expectRun, show } from './warrenctl-helpers.js';
+import { ctlSkip, expectRun, show, useCtlBroker } from './warrenctl-helpers.js';
 
 /** The lines after the banner(s) of a listing. */
 function body(stdout: string, banners: number): string[] {
@@ -14,8 +13,6 @@ function body(stdout: string, banners: number): string[] {
 }
 
 describe('warrenctl: listings, queues and connections', { skip: ctlSkip() }, () => {
-  let broker: TestBroker;
-  let ctl: ReturnType<typeof ctlFor>;
   let conn: ChannelModel;
   let ch: Channel;
   let consumerTag: string;
@@ -23,11 +20,11 @@ describe('warrenctl: listings, queues and connections', { skip: ctlSkip() }, () 
   /** a queue name from the seeds (non-ASCII names must list as they are) */
   const SEED_QUEUE = '水续传';
 
-  before(async () => {
-    assertBuilt();
-    broker = await startBroker();
-    ctl = ctlFor(broker.dataDir ?? '');
-    conn = await amqp.connect(broker.url);
+  const b = useCtlBroker({ setup, teardown: async () => void (await conn?.close().catch(() => {})) });
+  const { ctl } = b;
+
+  async function setup(): Promise<void> {
+    conn = await amqp.connect(b.broker.url);
     ch = await conn.createChannel();
     await ch.assertQueue('ready-q', { durable: true });
     for (let i = 0; i < 3; i++) ch.sendToQueue('ready-q', Buffer.from(`m${i}`));
@@ -42,11 +39,7 @@ describe('warrenctl: listings, queues and connections', { skip: ctlSkip() }, () 
     await ch.checkQueue('ready-q');
     const sock = (conn.connection as unknown as { stream: { localPort: number } }).stream;
     localPort = sock.localPort;
-  });
-  after(async () => {
-    await conn?.close().catch(() => {});
-    await broker.stop();
-  });
+  }
 
   test('list_queues prints the timeout and vhost banners and name/messages by default', async () => {
     const r = await ctl(['list_queues']);
@@ -183,7 +176,7 @@ describe('warrenctl: listings, queues and connections', { skip: ctlSkip() }, () 
   });
 
   test('close_connection closes a client connection with 320 and the explanation', async () => {
-    const victim = await amqp.connect(broker.url);
+    const victim = await amqp.connect(b.broker.url);
     const closed = new Promise<Error | undefined>((resolve) => victim.on('close', (err?: Error) => resolve(err)));
     victim.on('error', () => {});
     const port = (victim.connection as unknown as { stream: { localPort: number } }).stream.localPort;

@@ -6,11 +6,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import amqp from 'amqplib';
 import { hashPassword } from '../../src/auth/users.js';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { assertBuilt, ctlFor, ctlSkip, expectRun, show, warrenctl } from './warrenctl-helpers.js';
+import { ctlSkip, expectRun, show, useCtlBroker, warrenctl } from './warrenctl-helpers.js';
 
 /** Whether something accepts TCP connections on the port. */
 function tcpOpen(port: number): Promise<boolean> {
@@ -25,24 +24,19 @@ function tcpOpen(port: number): Promise<boolean> {
 }
 
 describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
-  let broker: TestBroker;
-  let ctl: ReturnType<typeof ctlFor>;
   let node: string;
   let scratch: string;
 
-  before(async () => {
-    assertBuilt();
-    broker = await startBroker();
-    ctl = ctlFor(broker.dataDir ?? '');
-    scratch = await mkdtemp(join(tmpdir(), 'warrenctl-test-'));
-    const r = await ctl(['status', '--formatter', 'json']);
-    assert.equal(r.code, 0, show(r));
-    node = (JSON.parse(r.stdout) as { node_name: string }).node_name;
+  const b = useCtlBroker({
+    setup: async () => {
+      scratch = await mkdtemp(join(tmpdir(), 'warrenctl-test-'));
+      const r = await b.ctl(['status', '--formatter', 'json']);
+      assert.equal(r.code, 0, show(r));
+      node = (JSON.parse(r.stdout) as { node_name: string }).node_name;
+    },
+    teardown: () => rm(scratch, { recursive: true, force: true }),
   });
-  after(async () => {
-    await broker.stop();
-    await rm(scratch, { recursive: true, force: true });
-  });
+  const { ctl } = b;
 
   test('status reports the runtime, totals and listeners', async () => {
     const r = await ctl(['status']);
@@ -55,7 +49,7 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
     assert.ok(lines.includes('Alarms'), show(r));
     assert.ok(lines.includes('Queue count: 0'), show(r));
     assert.ok(
-      lines.some((l) => l.startsWith(`Interface: `) && l.includes(`port: ${broker.port}, protocol: amqp`)),
+      lines.some((l) => l.startsWith(`Interface: `) && l.includes(`port: ${b.broker.port}, protocol: amqp`)),
       show(r),
     );
     const json = JSON.parse((await ctl(['status', '--formatter', 'json'])).stdout) as Record<string, unknown>;
@@ -65,7 +59,7 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
   });
 
   test('reset refuses while the app runs; stop_app, reset, start_app clear everything (the seeds recipe)', async () => {
-    const setup = await amqp.connect(broker.url);
+    const setup = await amqp.connect(b.broker.url);
     const ch = await setup.createChannel();
     await ch.assertQueue('will-be-reset', { durable: true });
     ch.sendToQueue('will-be-reset', Buffer.from('x'));
@@ -81,15 +75,15 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
       /^Error: this command requires the 'rabbit' app to be stopped on the target node\. Stop it with 'rabbitmqctl stop_app'\.\nArguments given:\n\t.* reset\n\nUsage\n\n.* reset\n$/,
       show(early),
     );
-    assert.ok(broker.warren?.users.users.has('reset-victim'), 'nothing was reset');
+    assert.ok(b.broker.warren?.users.users.has('reset-victim'), 'nothing was reset');
 
-    const client = await amqp.connect(broker.url);
+    const client = await amqp.connect(b.broker.url);
     const forced = new Promise<Error | undefined>((resolve) => client.on('close', (err?: Error) => resolve(err)));
     client.on('error', () => {});
     expectRun(await ctl(['stop_app']), 0, `Stopping rabbit application on node ${node} ...\n`);
     assert.match(String((await forced)?.message), /320/, 'clients are closed with 320');
-    assert.equal(await tcpOpen(broker.port), false, 'the AMQP port is closed');
-    assert.equal(broker.warren?.appRunning, false, 'app stopped');
+    assert.equal(await tcpOpen(b.broker.port), false, 'the AMQP port is closed');
+    assert.equal(b.broker.warren?.appRunning, false, 'app stopped');
 
     const refused = await ctl(['list_queues']);
     assert.equal(refused.code, 64, show(refused));
@@ -98,7 +92,7 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
 
     expectRun(await ctl(['reset']), 0, `Resetting node ${node} ...\n`);
     expectRun(await ctl(['start_app']), 0, `Starting node ${node} ...\n`);
-    assert.equal(await tcpOpen(broker.port), true, 'the AMQP port is open again');
+    assert.equal(await tcpOpen(b.broker.port), true, 'the AMQP port is open again');
     expectRun(await ctl(['-q', 'list_queues']), 0, '');
     expectRun(await ctl(['-q', 'list_users']), 0, 'user\ttags\nguest\t[administrator]\n');
     expectRun(await ctl(['-q', 'list_vhosts']), 0, 'name\n/\n');
@@ -162,7 +156,7 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
     expectRun(await ctl(['import_definitions', empty]), 65, `Importing definitions in JSON from a file at "${empty}" ...\n`, `Error:\nFile ${empty} is zero-sized\n`);
     expectRun(await ctl(['import_definitions', toImport, '--formatter', 'json']), 0, `{"node":"${node}","result":"ok"}`);
     expectRun(await ctl(['-q', 'import_definitions'], { stdin: JSON.stringify({ vhosts: [{ name: 'from-stdin' }] }) }), 0, '');
-    assert.ok(broker.warren?.vhosts.has('from-stdin'), 'imported from stdin');
+    assert.ok(b.broker.warren?.vhosts.has('from-stdin'), 'imported from stdin');
   });
 
   test('help, help <command> and <command> --help', async () => {
@@ -201,7 +195,7 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
   // last: it stops the broker
   test('stop stops the broker and waits until it is gone; stop --idempotent then succeeds', async () => {
     // keep hold of the broker's own stop, so the data dir is removed only after it finished
-    const warren = broker.warren;
+    const warren = b.broker.warren;
     assert.ok(warren !== undefined, 'in-process broker');
     const stopping: { done?: Promise<void> } = {};
     warren.requestStop = () => {
@@ -210,8 +204,8 @@ describe('warrenctl: node commands', { skip: ctlSkip() }, () => {
     expectRun(await ctl(['stop']), 0, `Stopping and halting node ${node} ...\n`);
     assert.ok(stopping.done !== undefined, 'the broker was asked to stop');
     await stopping.done;
-    assert.equal(await tcpOpen(broker.port), false, 'AMQP port closed');
-    assert.equal(existsSync(join(broker.dataDir ?? '', 'warren.sock')), false, 'socket removed');
+    assert.equal(await tcpOpen(b.broker.port), false, 'AMQP port closed');
+    assert.equal(existsSync(join(b.broker.dataDir ?? '', 'warren.sock')), false, 'socket removed');
     const again = await ctl(['stop']);
     assert.equal(again.code, 69, show(again));
     assert.equal(again.stdout, `Stopping and halting node ${node} ...\n`, show(again));

@@ -4,10 +4,9 @@
 // delete_user then take effect for new logins.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { describe, test } from 'node:test';
 import { PYTHON, pikaProblem } from '../helpers/pika.js';
-import { assertBuilt, ctlFor, ctlSkip, expectRun } from './warrenctl-helpers.js';
+import { ctlSkip, expectRun, useCtlBroker } from './warrenctl-helpers.js';
 
 /** Logs in as CTL_USER / CTL_PASS; MODE=work publishes and consumes one message, MODE=refused expects the login to fail. */
 const SCRIPT = String.raw`
@@ -76,17 +75,8 @@ function runPika(port: number, user: string, password: string, mode: 'work' | 'r
 const skip = ctlSkip() || (pikaProblem() ?? false);
 
 describe('warrenctl: the seeds recipe with pika', { skip }, () => {
-  let broker: TestBroker;
-  let ctl: ReturnType<typeof ctlFor>;
-
-  before(async () => {
-    assertBuilt();
-    broker = await startBroker();
-    ctl = ctlFor(broker.dataDir ?? '');
-  });
-  after(async () => {
-    await broker.stop();
-  });
+  const b = useCtlBroker();
+  const { ctl } = b;
 
   test('add_user + set_user_tags + set_permissions, then pika logs in, publishes and consumes', async () => {
     expectRun(
@@ -97,26 +87,26 @@ describe('warrenctl: the seeds recipe with pika', { skip }, () => {
     expectRun(await ctl(['set_user_tags', 'xjk', 'administrator']), 0, 'Setting tags for user "xjk" to [administrator] ...\n');
 
     // no permissions on "/" yet: connection.open is refused
-    const early = await runPika(broker.port, 'xjk', '123', 'refused');
+    const early = await runPika(b.broker.port, 'xjk', '123', 'refused');
     assert.equal(early.code, 0, `login without permissions refused: ${early.out}`);
     assert.match(early.out, /530.*NOT_ALLOWED/, early.out);
 
     expectRun(await ctl(['set_permissions', '-p', '/', 'xjk', '.*', '.*', '.*']), 0, 'Setting permissions for user "xjk" in vhost "/" ...\n');
-    const work = await runPika(broker.port, 'xjk', '123', 'work');
+    const work = await runPika(b.broker.port, 'xjk', '123', 'work');
     assert.equal(work.code, 0, `pika publish/consume as xjk: ${work.out}`);
     assert.match(work.out, /^OK$/m, work.out);
   });
 
   test('change_password and delete_user take effect for new logins', async () => {
     expectRun(await ctl(['-q', 'change_password', 'xjk', '1234']), 0, '');
-    const old = await runPika(broker.port, 'xjk', '123', 'refused');
+    const old = await runPika(b.broker.port, 'xjk', '123', 'refused');
     assert.equal(old.code, 0, `old password refused: ${old.out}`);
     assert.match(old.out, /403.*ACCESS_REFUSED/, old.out);
-    const fresh = await runPika(broker.port, 'xjk', '1234', 'work');
+    const fresh = await runPika(b.broker.port, 'xjk', '1234', 'work');
     assert.equal(fresh.code, 0, `new password works: ${fresh.out}`);
 
     expectRun(await ctl(['-q', 'delete_user', 'xjk']), 0, '');
-    const gone = await runPika(broker.port, 'xjk', '1234', 'refused');
+    const gone = await runPika(b.broker.port, 'xjk', '1234', 'refused');
     assert.equal(gone.code, 0, `deleted user refused: ${gone.out}`);
     assert.match(gone.out, /403.*ACCESS_REFUSED/, gone.out);
   });

@@ -3,27 +3,17 @@
 // reference RabbitMQ), and the effect on the broker.
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { after, before, describe, test } from 'node:test';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { assertBuilt, ctlFor, ctlSkip, expectRun, show } from './warrenctl-helpers.js';
+import { describe, test } from 'node:test';
+import { ctlSkip, expectRun, show, useCtlBroker } from './warrenctl-helpers.js';
 
 const DONT_FORGET =
   "Done. Don't forget to grant the user permissions to some virtual hosts! See 'rabbitmqctl help set_permissions' to learn more.";
 
 describe('warrenctl: users', { skip: ctlSkip() }, () => {
-  let broker: TestBroker;
-  let ctl: ReturnType<typeof ctlFor>;
+  const b = useCtlBroker();
+  const { ctl } = b;
 
-  before(async () => {
-    assertBuilt();
-    broker = await startBroker();
-    ctl = ctlFor(broker.dataDir ?? '');
-  });
-  after(async () => {
-    await broker.stop();
-  });
-
-  const user = (name: string) => broker.warren?.users.users.get(name);
+  const user = (name: string) => b.broker.warren?.users.users.get(name);
 
   test('add_user creates a user without tags or permissions', async () => {
     expectRun(await ctl(['add_user', 'ann', 'pw-1']), 0, `Adding user "ann" ...\n${DONT_FORGET}\n`);
@@ -51,7 +41,7 @@ describe('warrenctl: users', { skip: ctlSkip() }, () => {
     assert.equal(r.stdout, '', show(r));
     assert.match(r.stderr, /^Error \(argument validation\): not enough arguments\.\n/, show(r));
     assert.ok(
-      r.stderr.endsWith('\nArguments given:\n\t--data-dir ' + (broker.dataDir ?? '') + ' add_user\n\nUsage\n\nwarrenctl [--data-dir <dir> | --url <url>] [--node <node>] [--longnames] [--quiet] add_user <username> <password>\n'),
+      r.stderr.endsWith('\nArguments given:\n\t--data-dir ' + (b.broker.dataDir ?? '') + ' add_user\n\nUsage\n\nwarrenctl [--data-dir <dir> | --url <url>] [--node <node>] [--longnames] [--quiet] add_user <username> <password>\n'),
       `arguments and usage follow: ${show(r)}`,
     );
     const r2 = await ctl(['add_user', 'a', 'b', 'c']);

@@ -2,30 +2,23 @@
 // codes as rabbitmqctl 3.10 prints them, and the effect on the broker.
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { after, before, describe, test } from 'node:test';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { assertBuilt, ctlFor, ctlSkip, expectRun, show } from './warrenctl-helpers.js';
+import { describe, test } from 'node:test';
+import { ctlSkip, expectRun, show, useCtlBroker } from './warrenctl-helpers.js';
 
 describe('warrenctl: vhosts and permissions', { skip: ctlSkip() }, () => {
-  let broker: TestBroker;
-  let ctl: ReturnType<typeof ctlFor>;
-
-  before(async () => {
-    assertBuilt();
-    broker = await startBroker();
-    ctl = ctlFor(broker.dataDir ?? '');
-    for (const u of ['perm-user', 'other-user']) {
-      const r = await ctl(['-q', 'add_user', u, 'pw']);
-      assert.equal(r.code, 0, show(r));
-    }
+  const b = useCtlBroker({
+    setup: async () => {
+      for (const u of ['perm-user', 'other-user']) {
+        const r = await b.ctl(['-q', 'add_user', u, 'pw']);
+        assert.equal(r.code, 0, show(r));
+      }
+    },
   });
-  after(async () => {
-    await broker.stop();
-  });
+  const { ctl } = b;
 
   test('add_vhost creates a vhost; list_vhosts lists it', async () => {
     expectRun(await ctl(['add_vhost', 'team-a']), 0, 'Adding vhost "team-a" ...\n');
-    assert.ok(broker.warren?.vhosts.has('team-a'), 'team-a exists');
+    assert.ok(b.broker.warren?.vhosts.has('team-a'), 'team-a exists');
     expectRun(await ctl(['list_vhosts']), 0, 'Listing vhosts ...\nname\n/\nteam-a\n');
     expectRun(await ctl(['-q', 'list_vhosts', 'name']), 0, 'name\n/\nteam-a\n');
     // adding one that exists succeeds, as in rabbitmqctl
@@ -56,7 +49,7 @@ describe('warrenctl: vhosts and permissions', { skip: ctlSkip() }, () => {
       'Setting permissions for user "perm-user" in vhost "team-a" ...\n',
     );
     assert.deepEqual(
-      broker.warren?.users.users.get('perm-user')?.permissions.get('team-a'),
+      b.broker.warren?.users.users.get('perm-user')?.permissions.get('team-a'),
       { configure: '^perm-.*', write: '.*', read: '' },
       'permissions stored',
     );
@@ -108,7 +101,7 @@ describe('warrenctl: vhosts and permissions', { skip: ctlSkip() }, () => {
 
   test('clear_permissions revokes', async () => {
     expectRun(await ctl(['clear_permissions', '-p', 'team-a', 'perm-user']), 0, 'Clearing permissions for user "perm-user" in vhost "team-a" ...\n');
-    assert.equal(broker.warren?.users.users.get('perm-user')?.permissions.has('team-a'), false, 'revoked');
+    assert.equal(b.broker.warren?.users.users.get('perm-user')?.permissions.has('team-a'), false, 'revoked');
     // an empty list prints an empty line ("[]" in JSON), as rabbitmqctl does
     expectRun(await ctl(['list_permissions', '-p', 'team-a']), 0, 'Listing permissions for vhost "team-a" ...\n\n');
     expectRun(await ctl(['list_user_permissions', 'perm-user']), 0, 'Listing permissions for user "perm-user" ...\n\n');
@@ -120,7 +113,7 @@ describe('warrenctl: vhosts and permissions', { skip: ctlSkip() }, () => {
   test('delete_vhost removes it; deleting it again fails with exit 65', async () => {
     await ctl(['-q', 'add_vhost', 'short-lived']);
     expectRun(await ctl(['delete_vhost', 'short-lived']), 0, 'Deleting vhost "short-lived" ...\n');
-    assert.equal(broker.warren?.vhosts.has('short-lived'), false, 'gone');
+    assert.equal(b.broker.warren?.vhosts.has('short-lived'), false, 'gone');
     expectRun(await ctl(['delete_vhost', 'short-lived']), 65, 'Deleting vhost "short-lived" ...\n', "Virtual host 'short-lived' does not exist\n");
   });
 

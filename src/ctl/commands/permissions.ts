@@ -3,7 +3,7 @@
 // /api/users/{u}/permissions.
 import { ApiError, seg } from '../client.js';
 import type { Command } from '../command.js';
-import { type Context, unexpected } from '../context.js';
+import { apiCall, type Context, unexpected } from '../context.js';
 import { ExitCode, noSuchUserTuple, operationError } from '../errors.js';
 import { findUser, noSuchUser } from './users.js';
 import { vhostDoesNotExist, vhostExists } from './vhosts.js';
@@ -45,11 +45,7 @@ export const permissionCommands: Command[] = [
       const [user, configure, write, read] = args as [string, string, string, string];
       const vhost = ctx.opts.vhost;
       await requireUserAndVhost(ctx, user, vhost);
-      try {
-        await ctx.api.send('PUT', `/api/permissions/${seg(vhost)}/${seg(user)}`, { body: { configure, write, read } });
-      } catch (e) {
-        throw unexpected(e);
-      }
+      await apiCall(ctx.api.send('PUT', `/api/permissions/${seg(vhost)}/${seg(user)}`, { body: { configure, write, read } }));
     },
   },
   {
@@ -84,13 +80,7 @@ export const permissionCommands: Command[] = [
     banner: (_args, ctx) => `Listing permissions for vhost "${ctx.opts.vhost}" ...`,
     async run(_args, ctx) {
       const vhost = ctx.opts.vhost;
-      let perms: ApiPermission[];
-      try {
-        perms = await ctx.api.get<ApiPermission[]>(`/api/vhosts/${seg(vhost)}/permissions`);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) throw vhostDoesNotExist(vhost);
-        throw unexpected(e);
-      }
+      const perms = await apiCall(ctx.api.get<ApiPermission[]>(`/api/vhosts/${seg(vhost)}/permissions`), () => vhostDoesNotExist(vhost));
       ctx.list(['user', 'configure', 'write', 'read'], sortBy(perms, 'user'), 'list');
     },
   },
@@ -105,13 +95,7 @@ export const permissionCommands: Command[] = [
     banner: (args) => `Listing permissions for user "${args[0]}" ...`,
     async run(args, ctx) {
       const user = args[0] ?? '';
-      let perms: ApiPermission[];
-      try {
-        perms = await ctx.api.get<ApiPermission[]>(`/api/users/${seg(user)}/permissions`);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) throw noSuchUserTuple(user);
-        throw unexpected(e);
-      }
+      const perms = await apiCall(ctx.api.get<ApiPermission[]>(`/api/users/${seg(user)}/permissions`), () => noSuchUserTuple(user));
       ctx.list(['vhost', 'configure', 'write', 'read'], sortBy(perms, 'vhost'), 'list');
     },
   },

@@ -2,7 +2,7 @@
 // set_user_tags, list_users — through /api/users and /api/warren/authenticate.
 import { ApiError, seg } from '../client.js';
 import type { Command } from '../command.js';
-import { type Context, unexpected } from '../context.js';
+import { apiCall, type Context, unexpected } from '../context.js';
 import { badArgument, CtlError, ExitCode, noSuchUserTuple, operationError } from '../errors.js';
 import { sortedJson } from '../format.js';
 
@@ -40,11 +40,7 @@ export async function findUser(ctx: Context, name: string): Promise<ApiUser | un
  * given, so callers that keep it pass the current hash.
  */
 async function putUser(ctx: Context, name: string, body: Record<string, unknown>): Promise<void> {
-  try {
-    await ctx.api.send('PUT', `/api/users/${seg(name)}`, { body });
-  } catch (e) {
-    throw unexpected(e);
-  }
+  await apiCall(ctx.api.send('PUT', `/api/users/${seg(name)}`, { body }));
 }
 
 function keepPassword(u: ApiUser): Record<string, unknown> {
@@ -106,12 +102,7 @@ export const userCommands: Command[] = [
     banner: (args) => `Deleting user "${args[0]}" ...`,
     async run(args, ctx) {
       const name = args[0] ?? '';
-      try {
-        await ctx.api.send('DELETE', `/api/users/${seg(name)}`);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) throw noSuchUser(name);
-        throw unexpected(e);
-      }
+      await apiCall(ctx.api.send('DELETE', `/api/users/${seg(name)}`), () => noSuchUser(name));
     },
   },
   {
@@ -197,9 +188,7 @@ export const userCommands: Command[] = [
     requires: 'running',
     banner: () => 'Listing users ...',
     async run(_args, ctx) {
-      const users = await ctx.api.get<ApiUser[]>('/api/users').catch((e: unknown) => {
-        throw unexpected(e);
-      });
+      const users = await apiCall(ctx.api.get<ApiUser[]>('/api/users'));
       ctx.list(
         ['user', 'tags'],
         users.map((u) => ({ user: u.name, tags: userTags(u) })),

@@ -1,7 +1,7 @@
 // Virtual host commands: add_vhost, delete_vhost, list_vhosts — through /api/vhosts.
 import { ApiError, seg } from '../client.js';
 import type { Command } from '../command.js';
-import { type Context, unexpected } from '../context.js';
+import { apiCall, type Context, unexpected } from '../context.js';
 import { badArgument, CtlError, ExitCode } from '../errors.js';
 import { NodeStates } from '../format.js';
 import { checkColumns } from './columns.js';
@@ -68,11 +68,7 @@ export const vhostCommands: Command[] = [
       if (typeof f.tags === 'string') body.tags = f.tags;
       if (typeof f['default-queue-type'] === 'string') body.default_queue_type = f['default-queue-type'];
       // adding a vhost that exists succeeds, as in rabbitmqctl
-      try {
-        await ctx.api.send('PUT', `/api/vhosts/${seg(args[0] ?? '')}`, { body });
-      } catch (e) {
-        throw unexpected(e);
-      }
+      await apiCall(ctx.api.send('PUT', `/api/vhosts/${seg(args[0] ?? '')}`, { body }));
     },
   },
   {
@@ -86,12 +82,7 @@ export const vhostCommands: Command[] = [
     banner: (args) => `Deleting vhost "${args[0]}" ...`,
     async run(args, ctx) {
       const name = args[0] ?? '';
-      try {
-        await ctx.api.send('DELETE', `/api/vhosts/${seg(name)}`);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) throw vhostDoesNotExist(name);
-        throw unexpected(e);
-      }
+      await apiCall(ctx.api.send('DELETE', `/api/vhosts/${seg(name)}`), () => vhostDoesNotExist(name));
     },
   },
   {
@@ -106,9 +97,7 @@ export const vhostCommands: Command[] = [
     banner: () => 'Listing vhosts ...',
     async run(args, ctx) {
       const columns = checkColumns(args.length > 0 ? args : ['name'], Object.keys(VHOST_COLUMNS));
-      const vhosts = await ctx.api.get<ApiVhost[]>('/api/vhosts').catch((e: unknown) => {
-        throw unexpected(e);
-      });
+      const vhosts = await apiCall(ctx.api.get<ApiVhost[]>('/api/vhosts'));
       ctx.list(
         columns,
         vhosts.map((v) => Object.fromEntries(columns.map((c) => [c, VHOST_COLUMNS[c]?.(v)]))),
