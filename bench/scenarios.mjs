@@ -18,6 +18,8 @@
 //   backlog:  count(opts) messages, producers (into one queue), then one consumer drains
 //   recovery: count(opts) messages, then restarts; kill9 (default true) adds a kill -9 restart where
 //             the broker supports it (Warren), after `extra` more confirmed publishes
+//   queueArgs       queue.declare arguments of the scenario's queues (steady), e.g. { 'x-max-priority': 10 }
+//   priority(i)     the priority property publisher i sets on its messages (steady)
 //   targets         what the issue asks of Warren, checked in the report:
 //                   { figure, ratio: '>=' | '<=', value }  Warren / RabbitMQ median ratio
 //                   { figure, abs: '>=' | '<=', value }    Warren's median, in the figure's unit
@@ -118,6 +120,21 @@ export const SCENARIOS = [
     size: 1024, window: 100, prefetch: 100, ackEvery: 50,
     producers: 10, consumers: 10, queues: 10, producerProcs: 2, consumerProcs: 2,
     targets: DURABLE,
+  },
+  // Queue features: a priority queue against the same load on a plain queue (issue 6: at most 2x
+  // the cost). Four publishers at priorities 0-3, so every level is in use.
+  {
+    name: 'QF-PLAIN', kind: 'steady',
+    title: '1 KB transient, 4 publishers → 1 plain queue → 1 consumer, auto-ack, unlimited rate',
+    size: 1024, persistent: false, window: 0, noAck: true,
+    producers: 4, consumers: 1, queues: 1,
+  },
+  {
+    name: 'QF-PRIO', kind: 'steady',
+    title: 'as QF-PLAIN, into a priority queue (x-max-priority 10), publisher i at priority i',
+    size: 1024, persistent: false, window: 0, noAck: true,
+    producers: 4, consumers: 1, queues: 1,
+    queueArgs: { 'x-max-priority': 10 }, priority: (i) => i,
   },
   {
     name: 'RECOVERY', kind: 'recovery',

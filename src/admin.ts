@@ -5,13 +5,15 @@
 // (HTTP status, rabbitmqctl exit code).
 //
 // Also kept here, so that nothing of a definitions file is lost: vhost metadata (description,
-// tags, default queue type), and the policies and runtime parameters Warren does not act on yet,
-// which are written back on export exactly as they were imported.
+// tags, default queue type), and the runtime parameters Warren does not act on yet, which are
+// written back on export exactly as they were imported. Policies and operator policies are real:
+// they are validated, stored here, and put in force on the vhost's queues and exchanges at once.
 import type { Broker } from './broker.js';
 import { DefinitionsError, objects } from './auth/definitions.js';
 import { validPattern } from './auth/permissions.js';
 import { DEFAULT_HASHING, type HashingAlgorithm, hashPassword, type Permission, type TopicPermission, type User } from './auth/users.js';
 import type { VHost } from './core/vhost.js';
+import { applyToVhost, type Policy, PolicyError, type PolicyInput, policyJson, PolicyStore, validatePolicy } from './core/policies.js';
 
 export type AdminErrorKind = 'not_found' | 'exists' | 'bad_request';
 
@@ -71,8 +73,10 @@ export function normalizeTags(tags: readonly string[]): string[] {
 export class Admin {
   /** vhost name → metadata */
   private readonly vhostMeta = new Map<string, VhostMetadata>();
-  /** policies (definitions "policies"), each with its vhost; not applied yet, only kept */
-  policies: OpaqueEntry[] = [];
+  /** policies (definitions "policies") of every vhost, in force on queues and exchanges */
+  readonly policies = new PolicyStore(false);
+  /** operator policies (definitions "operator_policies"): limits users cannot loosen */
+  readonly operatorPolicies = new PolicyStore(true);
   /** vhost-scoped runtime parameters (definitions "parameters"), kept */
   parameters: OpaqueEntry[] = [];
   /** global runtime parameters (definitions "global_parameters"), kept */
@@ -206,7 +210,8 @@ export class Admin {
   /** Called by Broker.deleteVhost: forgets what this module kept about the vhost. */
   forgetVhost(name: string): void {
     this.vhostMeta.delete(name);
-    this.policies = this.policies.filter((p) => p.vhost !== name);
+    this.policies.forgetVhost(name);
+    this.operatorPolicies.forgetVhost(name);
     this.parameters = this.parameters.filter((p) => p.vhost !== name);
   }
 
@@ -288,7 +293,7 @@ export class Admin {
    * key (vhost + name, for parameters also the component) replaces the old one, as an import does
    * in RabbitMQ.
    */
-  importKept(d: { policies?: unknown; parameters?: unknown; global_parameters?: unknown }): void {
+  importKept(d: { policies?: unknown; operator_policies?: unknown; parameters?: unknown; global_parameters?: unknown }): void {
     const key = (e: OpaqueEntry, fields: string[], what: string): string =>
       fields
         .map((f) => {
@@ -301,16 +306,93 @@ export class Admin {
       for (const e of incoming) byKey.set(key(e, fields, what), e);
       return [...byKey.values()];
     };
-    const policies = merge(this.policies, objects(d.policies, 'policies'), ['vhost', 'name'], 'policies');
     const parameters = merge(this.parameters, objects(d.parameters, 'parameters'), ['vhost', 'component', 'name'], 'parameters');
     const globals = merge(this.globalParameters, objects(d.global_parameters, 'global_parameters'), ['name'], 'global_parameters');
-    for (const e of [...policies, ...parameters]) {
+    for (const e of parameters) {
       if (!this.broker.vhosts.has(e.vhost as string)) throw new DefinitionsError(`no such vhost '${String(e.vhost)}' (policy or parameter '${String(e.name)}')`);
     }
-    this.policies = policies;
+    // every policy is checked before any is set, so a bad file changes nothing
+    const parsed: [PolicyStore, Policy][] = [];
+    for (const [store, list, what] of [
+      [this.policies, d.policies, 'policies'],
+      [this.operatorPolicies, d.operator_policies, 'operator_policies'],
+    ] as const) {
+      for (const e of objects(list, what)) {
+        for (const f of ['vhost', 'name']) if (typeof e[f] !== 'string') throw new DefinitionsError(`every entry of '${what}' needs a string '${f}'`);
+        const vhost = e.vhost as string;
+        if (!this.broker.vhosts.has(vhost)) throw new DefinitionsError(`no such vhost '${vhost}' (policy or parameter '${String(e.name)}')`);
+        try {
+          parsed.push([store, validatePolicy(store.operator, vhost, e.name as string, { pattern: e.pattern, definition: e.definition, priority: e.priority, applyTo: e['apply-to'] })]);
+        } catch (err) {
+          if (err instanceof PolicyError) throw new DefinitionsError(`policy '${String(e.name)}' in vhost '${vhost}': ${err.message.trim()}`);
+          throw err;
+        }
+      }
+    }
+    const touched = new Set<string>();
+    for (const [store, p] of parsed) {
+      store.set(p);
+      touched.add(p.vhost);
+    }
+    for (const v of touched) this.applyPolicies(v);
     this.parameters = parameters;
     this.globalParameters = globals;
     this.broker.definitionsChanged();
+  }
+
+  // --- policies and operator policies --------------------------------------------------------
+
+  private store(operator: boolean): PolicyStore {
+    return operator ? this.operatorPolicies : this.policies;
+  }
+
+  /**
+   * rabbitmqctl set_policy / set_operator_policy, PUT /api/policies/{vhost}/{name}: validated as
+   * RabbitMQ does (AdminError 'bad_request' with its reason), then in force on every queue and
+   * exchange of the vhost at once. Returns whether the policy is new.
+   */
+  setPolicy(operator: boolean, vhost: string, name: string, input: PolicyInput): boolean {
+    this.vhost(vhost);
+    let p: Policy;
+    try {
+      p = validatePolicy(operator, vhost, name, input);
+    } catch (e) {
+      if (e instanceof PolicyError) throw new AdminError('bad_request', e.message);
+      throw e;
+    }
+    const isNew = this.store(operator).set(p);
+    this.applyPolicies(vhost);
+    this.broker.log.info({ vhost, policy: name }, `${operator ? 'operator policy' : 'policy'} '${name}' set in vhost '${vhost}'`);
+    this.broker.definitionsChanged();
+    return isNew;
+  }
+
+  /** clear_policy / DELETE: the queues and exchanges it applied to fall back to the next match (or none). */
+  clearPolicy(operator: boolean, vhost: string, name: string): void {
+    this.vhost(vhost);
+    if (!this.store(operator).delete(vhost, name)) throw new AdminError('not_found', 'Parameter does not exist');
+    this.applyPolicies(vhost);
+    this.broker.definitionsChanged();
+  }
+
+  policy(operator: boolean, vhost: string, name: string): Policy | undefined {
+    return this.store(operator).get(vhost, name);
+  }
+
+  /** Every policy, or one vhost's (vhost, then name order). */
+  listPolicies(operator: boolean, vhost?: string): Policy[] {
+    return this.store(operator).list(vhost);
+  }
+
+  /** The policies as a definitions file has them. */
+  exportPolicies(operator: boolean): Record<string, unknown>[] {
+    return this.store(operator).list().map(policyJson);
+  }
+
+  /** Re-evaluates which policy is in force on each queue and exchange of a vhost. */
+  applyPolicies(vhost: string): void {
+    const v = this.broker.vhosts.get(vhost);
+    if (v !== undefined) applyToVhost(v, this.policies, this.operatorPolicies);
   }
 
   // --- the rest ------------------------------------------------------------------------------
@@ -318,7 +400,8 @@ export class Admin {
   /** Forgets everything kept here (part of Broker.reset). */
   clear(): void {
     this.vhostMeta.clear();
-    this.policies = [];
+    this.policies.clear();
+    this.operatorPolicies.clear();
     this.parameters = [];
     this.globalParameters = [];
   }

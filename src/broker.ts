@@ -18,9 +18,13 @@ import { ResourceMonitor } from './alarms.js';
 import { type BrokerConfig, type BrokerOptions, resolveConfig } from './config.js';
 import { validateQueueArguments } from './core/arguments.js';
 import { isDurableBinding, VHost } from './core/vhost.js';
+import { applyToExchange, applyToQueue } from './core/policies.js';
+import { DelayedMessageExchange, holdQueueName } from './core/exchange/delayed.js';
+import { type Exchange, route } from './core/exchange/index.js';
+import type { Message } from './core/message.js';
 import { AmqpError } from './errors.js';
 import type { FieldTable } from './protocol/field-value.js';
-import type { Queue } from './core/queue/queue.js';
+import { ACCEPTED_DURABLE, type Queue } from './core/queue/queue.js';
 import { createLogger, type Logger } from './log.js';
 import { DataDir, writeFileAtomic, writeFileAtomicAsync } from './store/data-dir.js';
 import { type DefinitionsFile, jsonToTable, tableToJson } from './store/definitions.js';
@@ -30,6 +34,9 @@ import { type ManagementServer, startManagement } from './mgmt/server.js';
 import { createTlsServer } from './net/tls.js';
 import type { MessageStore } from './store/store.js';
 import { existsSync } from 'node:fs';
+
+/** The names of delayed exchanges' hidden hold queues start so (see core/exchange/delayed.ts). */
+const HOLD_PREFIX = holdQueueName('');
 
 /** How long stop() waits for clients to answer connection.close before dropping them. */
 const SHUTDOWN_GRACE_MS = 3000;
@@ -256,8 +263,18 @@ export class Broker implements BrokerContext {
     let v = this.vhosts.get(name);
     if (!v) {
       v = new VHost(name, this.store, {
+        clock: this.clock,
         queueDeleted: () => {},
         definitionsChanged: () => this.definitionsChanged(),
+        // a new queue or exchange gets the policy that matches it, as in RabbitMQ
+        queueCreated: (q) => applyToQueue(q, this.admin.policies, this.admin.operatorPolicies),
+        exchangeCreated: (e) => {
+          applyToExchange(e, this.admin.policies);
+          if (e instanceof DelayedMessageExchange) e.attach({ store: this.store, clock: this.clock, persist: !this.restoring, enqueue: (x, msg) => this.publishReleased(x, msg) });
+        },
+        exchangeDeleted: (e) => {
+          if (e instanceof DelayedMessageExchange) e.detach();
+        },
       });
       this.vhosts.set(name, v);
       this.definitionsChanged();
@@ -275,6 +292,8 @@ export class Broker implements BrokerContext {
     if (!v) return;
     for (const c of [...this.connections]) if (c.vhostName === name) c.closeForced(`vhost '${name}' is deleted`);
     for (const q of [...v.queues.values()]) v.removeQueue(q);
+    // delayed exchanges' hidden hold queues (and their stored messages) go too
+    for (const e of v.exchanges.values()) if (e instanceof DelayedMessageExchange) e.detach();
     this.vhosts.delete(name);
     for (const u of this.users.users.values()) {
       u.permissions.delete(name);
@@ -345,6 +364,7 @@ export class Broker implements BrokerContext {
   /** Everything that survives a restart, in RabbitMQ's definitions format. */
   exportDefinitions(): DefinitionsFile {
     const auth = exportUsers(this.users);
+    const operatorPolicies = this.admin.exportPolicies(true);
     const d: DefinitionsFile = {
       rabbit_version: '3.10.0',
       rabbitmq_version: '3.10.0',
@@ -361,11 +381,12 @@ export class Broker implements BrokerContext {
       topic_permissions: auth.topic_permissions,
       parameters: [...this.admin.parameters],
       global_parameters: [...this.admin.globalParameters],
-      policies: [...this.admin.policies],
+      policies: this.admin.exportPolicies(false),
       queues: [],
       exchanges: [],
       bindings: [],
     };
+    if (operatorPolicies.length > 0) d.operator_policies = operatorPolicies;
     for (const v of this.vhosts.values()) {
       for (const q of v.queues.values()) {
         if (!q.durable || q.exclusive) continue;
@@ -456,9 +477,43 @@ export class Broker implements BrokerContext {
     }
   }
 
+  /**
+   * Routes a message a delayed exchange releases, as a publish to it would (no channel: no confirm,
+   * no basic.return; an unroutable message goes to the exchange's alternate exchange, if any, or is
+   * dropped, as the plugin drops it). Returns whether a durable queue took it as persistent.
+   */
+  private publishReleased(ex: Exchange, msg: Message): boolean {
+    const out: Queue[] = [];
+    ex.publishIn += 1;
+    route(ex, msg, out); // route() also follows alternate exchanges
+    if (out.length > 0) ex.publishOut += 1;
+    let durable = false;
+    for (const q of out) if (q.enqueue(msg) === ACCEPTED_DURABLE) durable = true;
+    return durable;
+  }
+
+  /** The hidden hold queues of a vhost's delayed exchanges. */
+  private *holdQueues(v: VHost): IterableIterator<Queue> {
+    for (const e of v.exchanges.values()) if (e instanceof DelayedMessageExchange && e.hold !== null) yield e.hold;
+  }
+
   /** Hands what the store recovered to the queues; durable queues it did not know get a new store id. */
   private recoverMessages(): void {
     for (const r of this.store.recover()) {
+      if (r.name.startsWith(HOLD_PREFIX)) {
+        // a delayed exchange's held messages: back into its hold queue, which hands them to the exchange
+        const hv = this.vhosts.get(r.vhost);
+        const hold = hv === undefined ? undefined : [...this.holdQueues(hv)].find((h) => h.name === r.name);
+        if (hold === undefined) {
+          // its exchange is gone from the definitions: the held messages cannot be routed any more
+          this.log.warn({ queue: r.name, vhost: r.vhost, messages: r.count }, 'dropping the held messages of a delayed exchange that no longer exists');
+          this.store.removeQueue(r.id);
+        } else if (hold.storeId === 0) {
+          hold.recover(r);
+          hold.dispatch();
+        }
+        continue;
+      }
       const v = this.addVhost(r.vhost);
       let q = v.queues.get(r.name);
       if (!q) {
@@ -471,10 +526,14 @@ export class Broker implements BrokerContext {
       if (r.count > 0) this.log.info({ queue: r.name, vhost: r.vhost, messages: r.count }, 'queue recovered');
     }
     for (const v of this.vhosts.values()) for (const q of v.queues.values()) if (q.durable && !q.exclusive) q.persist();
+    for (const v of this.vhosts.values()) for (const q of this.holdQueues(v)) if (q.durable) q.persist();
   }
 
   private *allQueues(): IterableIterator<Queue> {
-    for (const v of this.vhosts.values()) yield* v.queues.values();
+    for (const v of this.vhosts.values()) {
+      yield* v.queues.values();
+      yield* this.holdQueues(v);
+    }
   }
 
   // --- alarms ---------------------------------------------------------------------------------

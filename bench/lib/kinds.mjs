@@ -68,11 +68,11 @@ export async function withChannel(url, fn, timeoutMs = 30000) {
   }
 }
 
-async function freshQueues(url, names, { durable = true } = {}) {
+async function freshQueues(url, names, { durable = true, args = {} } = {}) {
   await withChannel(url, async (ch) => {
     for (const q of names) {
       await ch.queueDelete(q);
-      await ch.queueDeclare(q, { durable });
+      await ch.queueDeclare(q, { durable, args });
     }
   });
 }
@@ -140,6 +140,7 @@ function producerSpecs(sc, url, queues, ids, extra = {}) {
   return ids.map((id, i) => ({
     id, url, queue: queues[i % queues.length], size: sc.size, persistent: sc.persistent !== false,
     window: sc.window ?? 100, rate: sc.rate ?? 0,
+    ...(sc.priority ? { priority: sc.priority(id) } : {}),
     ...(sc.exchange ? { exchange: `bench.${sc.name}.x`, keys: sc.keys ?? [''] } : {}),
     ...extra,
   }));
@@ -247,7 +248,7 @@ export const steady = {
     const copies = sc.exchange ? (sc.exchange.copies ?? queues.length) : 1;
     const problems = [];
     const notes = [];
-    await freshQueues(url, queues, { durable: sc.durable ?? sc.persistent !== false });
+    await freshQueues(url, queues, { durable: sc.durable ?? sc.persistent !== false, args: sc.queueArgs ?? {} });
     if (sc.exchange) await freshExchange(url, exchange, sc.exchange, queues);
     const rssBefore = sampler.current();
     const lg = new LoadGen();

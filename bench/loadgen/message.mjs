@@ -29,13 +29,14 @@ export const S_OFF_SEQ = 0, S_OFF_PRODUCER = 4, S_OFF_RUN = 6, S_OFF_TIME = 8;
  * offsets are where to patch the sequence number (u32 LE), the send time (f64 LE) and the routing
  * key (another key of the same length may be written there).
  */
-export function buildPublish({ channel, exchange = '', routingKey, size, persistent = true, frameMax = 131072, runId, producerId }) {
+export function buildPublish({ channel, exchange = '', routingKey, size, persistent = true, priority, frameMax = 131072, runId, producerId }) {
   if (size < SMALL_HEADER) throw new Error(`message size must be at least ${SMALL_HEADER} bytes`);
   const ex = Buffer.from(exchange, 'utf8');
   const rk = Buffer.from(routingKey, 'utf8');
   const methodPayload = 4 + 2 + 1 + ex.length + 1 + rk.length + 1;
-  // content header: class u16, weight u16, body size u64, flags u16, [delivery-mode u8]
-  const headerPayload = 2 + 2 + 8 + 2 + (persistent ? 1 : 0);
+  // content header: class u16, weight u16, body size u64, flags u16, [delivery-mode u8], [priority u8]
+  const withPriority = priority !== undefined;
+  const headerPayload = 2 + 2 + 8 + 2 + (persistent ? 1 : 0) + (withPriority ? 1 : 0);
   const maxBody = frameMax - 8;
   const nBodyFrames = Math.ceil(size / maxBody);
   const total = (8 + methodPayload) + (8 + headerPayload) + nBodyFrames * 8 + size;
@@ -54,7 +55,9 @@ export function buildPublish({ channel, exchange = '', routingKey, size, persist
   b.writeUInt16BE(60, p); p += 2;
   b.writeUInt16BE(0, p); p += 2;
   b.writeUInt32BE(Math.floor(size / 4294967296), p); b.writeUInt32BE(size >>> 0, p + 4); p += 8;
-  if (persistent) { b.writeUInt16BE(0x1000, p); p += 2; b[p++] = 2; } else { b.writeUInt16BE(0, p); p += 2; }
+  b.writeUInt16BE((persistent ? 0x1000 : 0) | (withPriority ? 0x0800 : 0), p); p += 2;
+  if (persistent) b[p++] = 2;
+  if (withPriority) b[p++] = priority;
   b[p++] = FRAME_END;
   // body frames
   let bodyStart = -1;

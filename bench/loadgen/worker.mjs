@@ -58,7 +58,7 @@ class Producer {
     this.keys = (s.keys ?? []).map((k) => Buffer.from(k, 'utf8'));
     const t = buildPublish({
       channel: this.ch.n, exchange: s.exchange ?? '', routingKey: s.keys?.[0] ?? s.routingKey ?? s.queue, size: s.size,
-      persistent: s.persistent !== false, frameMax: this.conn.frameMax, runId: this.runId, producerId: this.id,
+      persistent: s.persistent !== false, priority: s.priority, frameMax: this.conn.frameMax, runId: this.runId, producerId: this.id,
     });
     this.msgLen = t.buf.length;
     this.seqOffset = t.seqOffset;

@@ -4,10 +4,12 @@
 import { type Access, PermissionCache, permitted, type ResourceKind, resourceName, topicPermitted } from '../auth/permissions.js';
 import { accessRefused, frameError, notFound, notImplemented, preconditionFailed, rname, unexpectedFrame } from '../errors.js';
 import { type Exchange, route } from '../core/exchange/index.js';
+import { expirationProblem } from '../core/arguments.js';
 import { Message } from '../core/message.js';
 import { ACCEPTED_DURABLE, type ConsumerSink, type Queue, type QueueEntry, REFUSED } from '../core/queue/queue.js';
 import { Deque } from '../core/queue/deque.js';
 import type { DurableWaiter } from '../store/store.js';
+import type { TimerHandle } from '../core/clock.js';
 import type { VHost } from '../core/vhost.js';
 import type { FieldTable } from '../protocol/field-value.js';
 import { PROPERTY_FLAGS } from '../protocol/generated/properties.js';
@@ -31,6 +33,8 @@ export class Consumer implements ConsumerSink {
     /** per-consumer prefetch in force when the consumer was created (0 = unlimited) */
     readonly prefetch: number,
     readonly args: FieldTable,
+    /** x-priority from the consume arguments (validated by basic.consume) */
+    readonly priority = 0,
   ) {}
 
   canTake(): boolean {
@@ -58,7 +62,12 @@ export interface Unacked {
   readonly queue: Queue;
   readonly entry: QueueEntry;
   readonly consumer: Consumer | null;
+  /** clock time after which the delivery times out (consumer timeout); Infinity: never */
+  readonly deadline: number;
 }
+
+/** setTimeout's longest delay (a longer consumer timeout is checked again when this one fires). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface TxPublish {
   exchange: string;
@@ -88,6 +97,15 @@ export class Channel implements ReplyTarget, DurableWaiter {
   private nextTag = 1;
   readonly unacked = new Map<number, Unacked>();
   readonly consumers = new Map<string, Consumer>();
+  /**
+   * Tags of deliveries the consumer timeout took back to their queue. The client may still ack or
+   * reject them when it finally gets to them; that is accepted and ignored instead of closing the
+   * channel with "unknown delivery tag".
+   */
+  private readonly timedOut = new Set<number>();
+  /** the one consumer-timeout timer of this channel, due at timeoutAt */
+  private timeoutTimer: TimerHandle | null = null;
+  private timeoutAt = 0;
   /** basic.qos global=false: applies to consumers created afterwards */
   consumerPrefetch = 0;
   /** basic.qos global=true: shared by the whole channel */
@@ -270,10 +288,10 @@ export class Channel implements ReplyTarget, DurableWaiter {
     this.publish(ex, msg, m.mandatory);
   }
 
-  /** Properties the broker acts on at publish time: user_id and direct reply-to. */
+  /** Properties the broker acts on at publish time: user_id, direct reply-to, expiration. */
   private checkPublishProperties(msg: Message): void {
     const flags = msg.propsRaw.readUInt16BE(0);
-    if ((flags & (PROPERTY_FLAGS.userId | PROPERTY_FLAGS.replyTo)) === 0) return;
+    if ((flags & (PROPERTY_FLAGS.userId | PROPERTY_FLAGS.replyTo | PROPERTY_FLAGS.expiration)) === 0) return;
     const p = msg.properties();
     // a message may claim only its publisher as user_id, unless the publisher logged in as an impersonator
     const userName = this.conn.username;
@@ -284,6 +302,8 @@ export class Channel implements ReplyTarget, DurableWaiter {
       if (this.replyKey === null) throw preconditionFailed('fast reply consumer does not exist');
       msg.setProperties({ ...p, replyTo: REPLY_PREFIX + this.replyKey });
     }
+    const expiry = p.expiration === undefined ? undefined : expirationProblem(p.expiration);
+    if (expiry !== undefined) throw preconditionFailed(`invalid expiration '${p.expiration}': ${expiry}`);
   }
 
   /**
@@ -471,7 +491,7 @@ export class Channel implements ReplyTarget, DurableWaiter {
     const tag = this.nextTag++;
     if (consumer.noAck) queue.settle(entry);
     else {
-      this.unacked.set(tag, { queue, entry, consumer });
+      this.unacked.set(tag, { queue, entry, consumer, deadline: this.deadlineFor(queue) });
       consumer.unacked += 1;
     }
     const msg = entry.msg;
@@ -481,8 +501,9 @@ export class Channel implements ReplyTarget, DurableWaiter {
   /** basic.get: hands one entry over with a delivery tag. */
   deliverGet(queue: Queue, entry: QueueEntry, noAck: boolean): void {
     const tag = this.nextTag++;
+    // RabbitMQ times out an unacked basic.get delivery as well as a consumer's
     if (noAck) queue.settle(entry);
-    else this.unacked.set(tag, { queue, entry, consumer: null });
+    else this.unacked.set(tag, { queue, entry, consumer: null, deadline: this.deadlineFor(queue) });
     const msg = entry.msg;
     this.conn.out.getOk(this.id, tag, entry.redelivered, msg.exchange, msg.routingKey, queue.messageCount, msg, this.conn.frameMax);
   }
@@ -490,7 +511,7 @@ export class Channel implements ReplyTarget, DurableWaiter {
   /** basic.ack / nack / reject. In a transaction they wait for commit, after validation. */
   ackOrReject(kind: 'ack' | 'nack', tag: number, multiple: boolean, requeue: boolean): void {
     // RabbitMQ: the exact tag must be outstanding, even with multiple (except multiple with tag 0 = all)
-    if (!(multiple && tag === 0) && !this.unacked.has(tag)) {
+    if (!(multiple && tag === 0) && !this.unacked.has(tag) && !this.timedOut.has(tag)) {
       throw preconditionFailed(`unknown delivery tag ${tag}`);
     }
     if (this.txMode) {
@@ -502,6 +523,7 @@ export class Channel implements ReplyTarget, DurableWaiter {
 
   private settle(tag: number, multiple: boolean, kind: 'ack' | 'nack', requeue: boolean): void {
     const touched = this.touched;
+    if (this.timedOut.size > 0) this.forgetTimedOut(tag, multiple);
     if (multiple) {
       for (const [t, u] of this.unacked) {
         if (tag !== 0 && t > tag) break;
@@ -521,8 +543,79 @@ export class Channel implements ReplyTarget, DurableWaiter {
     this.unacked.delete(tag);
     if (kind === 'ack') this.ackCount += 1;
     if (u.consumer !== null) u.consumer.unacked -= 1;
-    if (kind === 'nack' && requeue) u.queue.requeue(u.entry);
-    else u.queue.settle(u.entry);
+    if (kind === 'ack') u.queue.settle(u.entry);
+    else if (requeue) u.queue.requeue(u.entry);
+    else u.queue.reject(u.entry); // dead-lettered, reason rejected
+  }
+
+  // --- consumer timeout -----------------------------------------------------------------------
+  // A delivery unacked for longer than its queue's consumer timeout (x-consumer-timeout, else the
+  // broker's consumer_timeout) goes back to its queue and its consumer is cancelled with a server
+  // basic.cancel. The channel stays open: RabbitMQ 3.10 closes it with 406 instead (see
+  // docs/compatibility.md). One timer per channel, armed for the earliest deadline.
+
+  /** When a delivery from `queue` made now times out (Infinity: the timeout is disabled). */
+  private deadlineFor(queue: Queue): number {
+    const ms = queue.limits.consumerTimeout ?? this.conn.ctx.config.consumerTimeout;
+    if (!(ms > 0) || !Number.isFinite(ms)) return Number.POSITIVE_INFINITY;
+    const deadline = this.conn.ctx.clock.now() + ms;
+    // deadlines mostly grow with tags, so this rarely moves the timer
+    if (this.timeoutTimer === null || deadline < this.timeoutAt) this.armTimeout(deadline);
+    return deadline;
+  }
+
+  private armTimeout(at: number): void {
+    this.timeoutTimer?.cancel();
+    const clock = this.conn.ctx.clock;
+    this.timeoutAt = at;
+    this.timeoutTimer = clock.setTimer(Math.min(at - clock.now(), MAX_TIMER_MS), () => this.checkTimeouts());
+  }
+
+  /** The timer fired: time out what is due, re-arm for the earliest deadline left. */
+  private checkTimeouts(): void {
+    this.timeoutTimer = null;
+    if (this.state !== 'open') return;
+    const now = this.conn.ctx.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    let expired: number[] | null = null;
+    for (const [tag, u] of this.unacked) {
+      if (u.deadline <= now) (expired ??= []).push(tag);
+      else if (u.deadline < next) next = u.deadline;
+    }
+    if (expired !== null) this.timeOut(expired);
+    if (next !== Number.POSITIVE_INFINITY && this.timeoutTimer === null) this.armTimeout(next);
+  }
+
+  private timeOut(tags: number[]): void {
+    // requeue first, then cancel: removing a consumer does not dispatch (except to hand a single
+    // active consumer's queue over, and then the successor must find the requeued messages first)
+    const touched = this.touched;
+    const cancelled: Consumer[] = [];
+    for (const tag of tags) {
+      const u = this.unacked.get(tag) as Unacked;
+      this.settleOne(tag, u, 'nack', true);
+      this.timedOut.add(tag);
+      touched.add(u.queue);
+      const c = u.consumer;
+      if (c !== null && this.consumers.get(c.tag) === c && !cancelled.includes(c)) cancelled.push(c);
+    }
+    const log = this.conn.ctx.log;
+    for (const c of cancelled) {
+      log.warn({ conn: this.conn.peer, channel: this.id, consumerTag: c.tag, queue: c.queue.name }, 'delivery acknowledgement timed out: consumer cancelled, message requeued');
+      this.consumers.delete(c.tag);
+      c.queue.removeConsumer(c);
+      if (this.conn.clientCapability('consumer_cancel_notify')) {
+        this.conn.out.method(this.id, { id: M.BasicCancel, consumerTag: c.tag, nowait: true });
+      }
+    }
+    this.redispatch();
+  }
+
+  /** An ack / nack / reject reached deliveries the timeout already took back: forget them quietly. */
+  private forgetTimedOut(tag: number, multiple: boolean): void {
+    if (!multiple) this.timedOut.delete(tag);
+    else if (tag === 0) this.timedOut.clear();
+    else for (const t of this.timedOut) if (t <= tag) this.timedOut.delete(t);
   }
 
   /** Gives queues a chance to deliver again after credit was freed. */
@@ -571,6 +664,8 @@ export class Channel implements ReplyTarget, DurableWaiter {
   /** Releases everything the channel holds: consumers go, unacked messages return to their queues. */
   teardown(): void {
     this.state = 'closing';
+    this.timeoutTimer?.cancel();
+    this.timeoutTimer = null;
     this.pub = null;
     this.pubChunks = [];
     this.txRollback();
@@ -578,14 +673,16 @@ export class Channel implements ReplyTarget, DurableWaiter {
       this.conn.ctx.directReplyTo.unregister(this.replyKey);
       this.replyKey = null;
     }
-    for (const c of [...this.consumers.values()]) {
-      this.consumers.delete(c.tag);
-      c.queue.removeConsumer(c);
-    }
+    // requeue before the consumers go, so that a single active consumer taking over starts with
+    // the requeued messages, in their original order (as RabbitMQ's queue handles a channel's exit)
     const touched = this.touched;
     for (const [t, u] of this.unacked) {
       this.settleOne(t, u, 'nack', true);
       touched.add(u.queue);
+    }
+    for (const c of [...this.consumers.values()]) {
+      this.consumers.delete(c.tag);
+      c.queue.removeConsumer(c);
     }
     for (const q of touched) q.dispatch();
     touched.clear();

@@ -90,17 +90,20 @@ const nonNegative: Check = (v) => integer(v) ?? ((numericValue(v) as number) < 0
 const positive: Check = (v) => nonNegative(v) ?? ((numericValue(v) as number) === 0 ? `{value_zero,0}` : undefined);
 const str: Check = (v) => (typeof v === 'string' || Buffer.isBuffer(v) ? undefined : `{unacceptable_type,${typeName(v)}}`);
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : `{unacceptable_type,${typeName(v)}}`);
+/** x-dead-letter-exchange of the wrong type: RabbitMQ words this one differently (see validateQueueArguments). */
+const WRONG_TYPE = 'wrong type';
+const exchangeName: Check = (v) => (typeof v === 'string' || Buffer.isBuffer(v) ? undefined : WRONG_TYPE);
 const oneOf =
   (values: string[], term: string): Check =>
   (v) =>
-    typeof v === 'string' && values.includes(v) ? undefined : term;
-const maxPriority: Check = (v) => nonNegative(v) ?? ((numericValue(v) as number) > 255 ? `{value_too_large,${numericValue(v)},255}` : undefined);
+    typeof v !== 'string' && !Buffer.isBuffer(v) ? `{unacceptable_type,${typeName(v)}}` : values.includes(show(v)) ? undefined : term;
+const maxPriority: Check = (v) => nonNegative(v) ?? ((numericValue(v) as number) > 255 ? `{max_value_exceeded,${numericValue(v)}}` : undefined);
 
 /** Each queue argument RabbitMQ validates, with its check. Unknown x-arguments are accepted. */
 const QUEUE_CHECKS: Record<string, Check> = {
   'x-expires': positive,
   'x-message-ttl': nonNegative,
-  'x-dead-letter-exchange': str,
+  'x-dead-letter-exchange': exchangeName,
   'x-dead-letter-routing-key': str,
   'x-max-length': nonNegative,
   'x-max-length-bytes': nonNegative,
@@ -118,8 +121,27 @@ export function validateQueueArguments(args: FieldTable, queue: string, vhost: s
     const check = QUEUE_CHECKS[k];
     if (check === undefined) continue;
     const problem = check(args[k] as FieldValue);
+    if (problem === WRONG_TYPE) throw preconditionFailed(`invalid type '${typeName(args[k] as FieldValue)}' for arg '${k}' in ${rname('queue', queue, vhost)}`);
     if (problem !== undefined) throw preconditionFailed(`invalid arg '${k}' for ${rname('queue', queue, vhost)}: ${problem}`);
   }
+}
+
+/** RabbitMQ's upper bound for a per-message TTL (rabbit_misc:check_expiry). */
+const MAX_EXPIRATION = 4294967295;
+
+/**
+ * What is wrong with an `expiration` property, in RabbitMQ's terms (basic.publish is refused with
+ * "invalid expiration '<s>': <term>"), or undefined when it is a valid TTL in ms. RabbitMQ reads it
+ * as Erlang's string:to_integer does: an optional sign, digits, nothing after them.
+ */
+export function expirationProblem(s: string): string | undefined {
+  const m = /^([+-]?[0-9]+)(.*)$/s.exec(s);
+  if (m === null) return 'no_integer';
+  if (m[2] !== '') return `{leftover_string,${JSON.stringify(m[2])}}`;
+  const n = Number(m[1]);
+  if (n < 0) return `{value_negative,${m[1]}}`;
+  if (n > MAX_EXPIRATION) return `{value_too_large,${m[1]}}`;
+  return undefined;
 }
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';

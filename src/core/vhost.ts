@@ -8,7 +8,9 @@ import { assertEquivalentArgs, EQUIVALENCE_EXCHANGE_ARGS, EQUIVALENCE_QUEUE_ARGS
 import { type Binding, bindingKey, createExchange, type Destination, Exchange, EXCHANGE_TYPES } from './exchange/index.js';
 import { DefaultExchange } from './exchange/default.js';
 import type { MessageStore } from '../store/store.js';
-import { Queue, type QueueSettings } from './queue/queue.js';
+import { Queue, type QueueEvents, type QueueSettings } from './queue/queue.js';
+import type { Clock } from './clock.js';
+import { deadLetter } from './dead-letter.js';
 
 export interface ExchangeDeclare {
   durable: boolean;
@@ -31,6 +33,13 @@ export interface VHostEvents {
   queueDeleted(q: Queue): void;
   /** something that belongs in the definitions file changed (durable exchange/queue/binding) */
   definitionsChanged(): void;
+  /** a queue or exchange was created: the broker puts the matching policy in force */
+  queueCreated?(q: Queue): void;
+  exchangeCreated?(e: Exchange): void;
+  /** an exchange was deleted (a delayed exchange's held messages go with it) */
+  exchangeDeleted?(e: Exchange): void;
+  /** the broker's clock (message TTL, queue expiry); the system clock when absent */
+  readonly clock?: Clock;
 }
 
 const NO_EVENTS: VHostEvents = { queueDeleted: () => {}, definitionsChanged: () => {} };
@@ -48,7 +57,9 @@ export class VHost {
     this.defaultExchange = new DefaultExchange(name, this.queues);
     this.exchanges.set('', this.defaultExchange);
     for (const [n, type, internal] of BUILTIN_EXCHANGES) {
-      this.exchanges.set(n, createExchange(type, n, name, { durable: true, autoDelete: false, internal, arguments: {} }) as Exchange);
+      const e = createExchange(type, n, name, { durable: true, autoDelete: false, internal, arguments: {} }) as Exchange;
+      e.siblings = this.exchanges;
+      this.exchanges.set(n, e);
     }
   }
 
@@ -85,7 +96,9 @@ export class VHost {
     // RabbitMQ treats an unknown type as a connection-level command error
     if (!EXCHANGE_TYPES.has(type)) throw commandInvalid(`unknown exchange type '${type}'`);
     const e = createExchange(type, name, this.name, { ...d }) as Exchange;
+    e.siblings = this.exchanges; // to find its alternate exchange when routing
     this.exchanges.set(name, e);
+    this.events.exchangeCreated?.(e);
     if (e.durable) this.events.definitionsChanged();
     return e;
   }
@@ -105,6 +118,7 @@ export class VHost {
     this.exchanges.delete(e.name);
     for (const key of [...e.bindings.keys()]) e.unbind(key);
     for (const b of [...e.incoming]) this.dropBinding(b);
+    this.events.exchangeDeleted?.(e);
     if (e.durable) this.events.definitionsChanged();
   }
 
@@ -153,6 +167,7 @@ export class VHost {
         if (mine !== theirs) throw preconditionFailed(`inequivalent arg '${arg}' for ${what}: received '${theirs}' but current is '${mine}'`);
       }
       assertEquivalentArgs(EQUIVALENCE_QUEUE_ARGS, existing.arguments, s.arguments, what);
+      existing.touch(); // a redeclare counts as use (x-expires)
       return { queue: existing, created: false };
     }
     const q = this.createQueue(name, s);
@@ -160,10 +175,21 @@ export class VHost {
     return { queue: q, created: true };
   }
 
+  /** What every queue of this vhost reports to / asks of it (expiry, dead-lettering, the clock). */
+  private get queueEvents(): QueueEvents {
+    return (this.queueEventsCache ??= {
+      autoDeleteQueue: (x) => this.removeQueue(x),
+      clock: this.events.clock,
+      deadLetter: (x, msg, reason, nowMs) => deadLetter(x, msg, reason, nowMs, (n) => this.exchanges.get(n)),
+    });
+  }
+  private queueEventsCache: QueueEvents | undefined;
+
   /** Makes a queue; a durable, non-exclusive one is registered with the store (RabbitMQ never keeps exclusive queues). */
   createQueue(name: string, s: QueueSettings, persist = true): Queue {
-    const q = new Queue(name, this.name, s, { autoDeleteQueue: (x) => this.removeQueue(x) }, this.store);
+    const q = new Queue(name, this.name, s, this.queueEvents, this.store);
     this.queues.set(name, q);
+    this.events.queueCreated?.(q);
     if (s.durable && !s.exclusive) {
       if (persist) q.persist();
       this.events.definitionsChanged();

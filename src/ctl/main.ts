@@ -41,6 +41,9 @@ const COMMAND_OPTIONS = {
   offline: { type: 'boolean' },
   local: { type: 'boolean' },
   format: { type: 'string' },
+  // set_policy / set_operator_policy
+  priority: { type: 'string' },
+  'apply-to': { type: 'string' },
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;

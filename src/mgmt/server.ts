@@ -23,6 +23,7 @@ import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
+import { policyRoutesAll } from './routes/policies.js';
 import { warrenRoutes } from './routes/warren.js';
 import { RateSampler } from './stats.js';
 import { nodeName } from './views.js';
@@ -43,6 +44,7 @@ const ROUTES: readonly Route[] = [
   ...bindingRoutes,
   ...accessRoutes,
   ...definitionRoutes,
+  ...policyRoutesAll,
   ...warrenRoutes,
   ...metricRoutes,
 ];

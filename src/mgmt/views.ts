@@ -10,6 +10,7 @@ import type { Broker } from '../broker.js';
 import { type Binding, canonicalTable, type Exchange } from '../core/exchange/index.js';
 import type { Message } from '../core/message.js';
 import type { Queue } from '../core/queue/queue.js';
+import { effectiveDefinition, queuePolicies } from '../core/policies.js';
 import type { VHost } from '../core/vhost.js';
 import type { FieldTable } from '../protocol/field-value.js';
 import type { BasicProperties } from '../protocol/generated/properties.js';
@@ -71,7 +72,7 @@ export function queueView(ctx: ViewContext, q: Queue, detailed = false): JsonObj
     consumer_utilisation: q.consumerCount > 0 ? 1 : 0,
     consumers: q.consumerCount,
     durable: q.durable,
-    effective_policy_definition: {},
+    effective_policy_definition: effectiveDefinition(queuePolicies(q).policy?.definition, queuePolicies(q).operator?.definition),
     exclusive: q.exclusive,
     exclusive_consumer_tag: exclusiveConsumer ? exclusiveConsumer.tag : null,
     head_message_timestamp: null,
@@ -93,10 +94,10 @@ export function queueView(ctx: ViewContext, q: Queue, detailed = false): JsonObj
   v.messages_unacknowledged_ram = q.unacked;
   v.name = q.name;
   v.node = ctx.node;
-  v.operator_policy = null;
-  v.policy = null;
+  v.operator_policy = q.operatorPolicyName ?? null;
+  v.policy = q.policyName ?? null;
   v.recoverable_slaves = null;
-  v.single_active_consumer_tag = null;
+  v.single_active_consumer_tag = q.singleActiveConsumerTag;
   v.state = q.flowLimited ? 'flow' : 'running';
   v.type = 'classic';
   v.vhost = q.vhost;
@@ -144,6 +145,8 @@ export function exchangeView(ctx: ViewContext, e: Exchange, detailed = false): J
     type: e.type,
     vhost: e.vhost,
   };
+  // RabbitMQ shows the key only while a policy applies
+  if (e.policyName !== undefined) v.policy = e.policyName;
   // who declared an exchange is not recorded; RabbitMQ's built-ins are its own
   if (e.name === '' || e.name.startsWith('amq.')) v.user_who_performed_action = 'rmq-internal';
   if (e.publishIn > 0) {
@@ -332,8 +335,9 @@ export function channelView(ctx: ViewContext, ch: Channel, detailed = false): Js
 export function consumerView(ctx: ViewContext, c: Consumer): JsonObject {
   return {
     ack_required: !c.noAck,
-    active: true,
-    activity_status: 'up',
+    // single active consumer: the active one is 'single_active', the others 'waiting'
+    active: c.queue.isActiveConsumer(c),
+    activity_status: c.queue.limits.singleActiveConsumer ? (c.queue.isActiveConsumer(c) ? 'single_active' : 'waiting') : 'up',
     arguments: tableToJson(c.args),
     channel_details: channelDetails(ctx, c.channel),
     consumer_tag: c.tag,

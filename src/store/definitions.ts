@@ -15,6 +15,8 @@ export interface DefinitionsFile {
   parameters?: unknown[];
   global_parameters?: unknown[];
   policies?: unknown[];
+  /** Warren keeps operator policies here too (RabbitMQ 3.10's export leaves them out) */
+  operator_policies?: unknown[];
   queues?: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
   exchanges?: { name: string; vhost: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }[];
   bindings?: { source: string; vhost: string; destination: string; destination_type: 'queue' | 'exchange'; routing_key: string; arguments: Record<string, unknown> }[];

@@ -36,6 +36,8 @@ class RecoveredEntries implements RecoveredQueue {
   len = new Uint32Array(1024);
   size = new Uint32Array(1024);
   flags = new Uint8Array(1024);
+  /** expiry times, allocated when the first entry with a TTL is added */
+  exp: Float64Array | null = null;
   n = 0;
   deleted = 0;
   sorted = true;
@@ -56,9 +58,10 @@ class RecoveredEntries implements RecoveredQueue {
     return this.n - this.deleted;
   }
 
-  add(seq: number, seg: number, off: number, len: number, size: number, flags: number): void {
+  add(seq: number, seg: number, off: number, len: number, size: number, flags: number, exp = 0): void {
     if (this.n === this.seq.length) this.grow();
     const i = this.n++;
+    if (exp !== 0) (this.exp ??= new Float64Array(this.seq.length))[i] = exp;
     if (i > 0 && (this.seq[i - 1] as number) >= seq) this.sorted = false;
     this.seq[i] = seq;
     this.seg[i] = seg;
@@ -81,6 +84,7 @@ class RecoveredEntries implements RecoveredQueue {
     this.len = g(this.len, Uint32Array);
     this.size = g(this.size, Uint32Array);
     this.flags = g(this.flags, Uint8Array);
+    if (this.exp !== null) this.exp = g(this.exp, Float64Array);
   }
 
   private find(seq: number): number {
@@ -111,6 +115,7 @@ class RecoveredEntries implements RecoveredQueue {
     pick(this.len);
     pick(this.size);
     pick(this.flags);
+    if (this.exp !== null) pick(this.exp);
     this.sorted = true;
   }
 
@@ -122,12 +127,13 @@ class RecoveredEntries implements RecoveredQueue {
     this.flags[i] = f | bit;
   }
 
-  forEach(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number) => void): void {
+  forEach(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number, expiresAt: number) => void): void {
     if (!this.sorted) this.sort();
+    const exp = this.exp;
     for (let i = 0; i < this.n; i++) {
       const f = this.flags[i] as number;
       if ((f & DELETED) !== 0) continue;
-      fn(this.seq[i] as number, this.seg[i] as number, this.off[i] as number, this.len[i] as number, this.size[i] as number, f);
+      fn(this.seq[i] as number, this.seg[i] as number, this.off[i] as number, this.len[i] as number, this.size[i] as number, f, exp === null ? 0 : (exp[i] as number));
     }
   }
 }
@@ -233,7 +239,8 @@ export class DiskStore implements MessageStore {
       } else if (rec.type === REC.QDEF) {
         const q = this.readQdef(r);
         staged.set(q.id, q);
-      } else if (rec.type === REC.ENQ) {
+      } else if (rec.type === REC.ENQ || rec.type === REC.ENQX) {
+        const withExpiry = rec.type === REC.ENQX;
         const id = r.u32();
         const q = staged.get(id);
         const count = r.u32();
@@ -244,7 +251,7 @@ export class DiskStore implements MessageStore {
           const len = r.u32();
           const size = r.u32();
           const flags = r.u8();
-          q?.add(seq, seg, off, len, size, flags);
+          q?.add(seq, seg, off, len, size, flags, withExpiry ? r.f64() : 0);
           this.checkpointRefs.add(seg);
         }
       } else if (rec.type === REC.END) {
@@ -313,7 +320,9 @@ export class DiskStore implements MessageStore {
           const off = r.u32();
           const len = r.u32();
           const msgSize = r.u32();
-          q?.add(seq, seg, off, len, msgSize, r.u8());
+          const flags = r.u8();
+          // older records end here; newer ones carry the expiry time of an entry with a TTL
+          q?.add(seq, seg, off, len, msgSize, flags, r.end - r.pos >= 8 ? r.f64() : 0);
           break;
         }
         case REC.DLV:
@@ -411,8 +420,8 @@ export class DiskStore implements MessageStore {
 
   // --- queue entries --------------------------------------------------------------------------
 
-  enqueue(queueId: number, seq: number, msg: Message, flags: number): void {
-    const { buf, start } = this.wal.reserve(RECORD_HEADER + 30);
+  enqueue(queueId: number, seq: number, msg: Message, flags: number, expiresAt = 0): void {
+    const { buf, start } = this.wal.reserve(RECORD_HEADER + 38);
     let p = start + RECORD_HEADER;
     buf[p++] = REC.ENQ;
     buf.writeUInt32BE(queueId, p);
@@ -422,8 +431,13 @@ export class DiskStore implements MessageStore {
     buf.writeUInt32BE(msg.len, p + 20);
     buf.writeUInt32BE(msg.bodySize, p + 24);
     buf[p + 28] = flags;
+    let end = p + 29;
+    if (expiresAt !== 0) {
+      buf.writeDoubleBE(expiresAt, end);
+      end += 8;
+    }
     this.liveEntries += 1;
-    this.appended(this.wal.finish(start, p + 29)[2]);
+    this.appended(this.wal.finish(start, end)[2]);
   }
 
   private event(type: number, queueId: number, seq: number): void {
@@ -650,6 +664,7 @@ export class DiskStore implements MessageStore {
       let countAt = -1;
       let start = -1;
       let inRecord = 0;
+      let recordHasExpiry = false;
       const close = (): void => {
         if (start < 0) return;
         w.buf.writeUInt32BE(inRecord, countAt);
@@ -657,13 +672,16 @@ export class DiskStore implements MessageStore {
         start = -1;
         if (w.pos >= FLUSH_AT) drain();
       };
-      q.forEachPersisted((seq, seg, off, len, size, flags) => {
-        if (start < 0 || inRecord === BULK) {
+      q.forEachPersisted((seq, seg, off, len, size, flags, expiresAt) => {
+        // entries with a TTL go in ENQX records (each with its expiry time), the rest in ENQ
+        const hasExpiry = expiresAt !== 0;
+        if (start < 0 || inRecord === BULK || hasExpiry !== recordHasExpiry) {
           close();
+          recordHasExpiry = hasExpiry;
           start = w.pos;
           w.ensure(RECORD_HEADER);
           w.pos += RECORD_HEADER;
-          w.u8(REC.ENQ);
+          w.u8(hasExpiry ? REC.ENQX : REC.ENQ);
           w.u32(id);
           countAt = w.pos;
           w.u32(0);
@@ -675,6 +693,7 @@ export class DiskStore implements MessageStore {
         w.u32(len);
         w.u32(size);
         w.u8(flags);
+        if (hasExpiry) w.f64(expiresAt);
         refs.add(seg);
         inRecord += 1;
         total += 1;

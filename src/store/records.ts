@@ -10,7 +10,11 @@ export const REC = {
   QDEF: 2,
   /** a durable queue was deleted: id u32 */
   QDEL: 3,
-  /** queue id u32 | seq f64 | segment u32 | offset f64 | length u32 | flags u8 */
+  /**
+   * queue id u32 | seq f64 | segment u32 | offset f64 | length u32 | flags u8 [| expires-at f64]
+   * (the expiry time, ms since the epoch, is there only for an entry with a message TTL; in a
+   * checkpoint such entries go in ENQX records instead)
+   */
   ENQ: 4,
   /** first delivery of an entry: queue id u32 | seq f64 */
   DLV: 5,
@@ -20,6 +24,8 @@ export const REC = {
   CKPT: 7,
   /** checkpoint trailer: entry count f64 (a checkpoint without it is incomplete) */
   END: 8,
+  /** checkpoint: bulk ENQ whose entries each end with expires-at f64 (message TTL) */
+  ENQX: 9,
 } as const;
 
 export const RECORD_HEADER = 8;

@@ -13,7 +13,7 @@ export interface StoredQueue {
   readonly autoDelete: boolean;
   readonly arguments: FieldTable;
   /** Visits every entry with an ENQ record (ready, paged or unacked): for checkpoints. */
-  forEachPersisted(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number) => void): void;
+  forEachPersisted(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number, expiresAt: number) => void): void;
   /** Called after a commit when the queue asked to page entries out (their records are now written). */
   pageOut(): void;
 }
@@ -51,8 +51,8 @@ export interface RecoveredQueue {
   name: string;
   autoDelete: boolean;
   arguments: FieldTable;
-  /** entries in queue order */
-  forEach(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number) => void): void;
+  /** entries in queue order (expiresAt: ms since the epoch, 0 when the entry has no TTL) */
+  forEach(fn: (seq: number, seg: number, off: number, len: number, size: number, flags: number, expiresAt: number) => void): void;
   readonly count: number;
 }
 
@@ -78,7 +78,8 @@ export interface MessageStore {
   isWritten(msg: Message): boolean;
   /** Reads a message record back. Throws if the record is missing or damaged. */
   read(seg: number, off: number, len: number): Message;
-  enqueue(queueId: number, seq: number, msg: Message, flags: number): void;
+  /** expiresAt: when the entry's message TTL runs out (ms since the epoch), 0 for none */
+  enqueue(queueId: number, seq: number, msg: Message, flags: number, expiresAt?: number): void;
   delivered(queueId: number, seq: number): void;
   ack(queueId: number, seq: number): void;
   /** An entry now references a record of `len` bytes in segment `seg` (reclamation counts these). */

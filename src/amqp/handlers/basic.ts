@@ -7,6 +7,8 @@ import { M } from '../../protocol/generated/methods.js';
 import { type Channel, Consumer } from '../channel.js';
 import { REPLY_QUEUE } from '../direct-reply-to.js';
 import { expandQueueName } from './queue.js';
+import { typeName } from '../../core/arguments.js';
+import { type FieldTable, isIntegerValue, numericValue } from '../../protocol/field-value.js';
 
 export const generateConsumerTag = (): string => `amq.ctag-${randomBytes(16).toString('base64url').slice(0, 22)}`;
 
@@ -41,15 +43,29 @@ export function consume(ch: Channel, m: BasicConsume): void {
   const name = expandQueueName(ch, m.queue);
   ch.checkRead('queue', name);
   const queue = vhost.queue(name, conn);
+  const priority = consumeArguments(m.arguments, queue.name, vhost.name);
   if (queue.hasExclusiveConsumer() || (m.exclusive && queue.consumerCount > 0)) {
     throw accessRefused(`${rname('queue', queue.name, vhost.name)} in exclusive use`);
   }
-  const c = new Consumer(ch, queue, tag, m.noAck, m.exclusive, ch.consumerPrefetch, m.arguments);
+  const c = new Consumer(ch, queue, tag, m.noAck, m.exclusive, ch.consumerPrefetch, m.arguments, priority);
   ch.addConsumer(c);
   // consume-ok must reach the client before the first delivery
   ch.reply(m.nowait ? null : { id: M.BasicConsumeOk, consumerTag: tag }, undefined, () => {
     if (ch.state === 'open' && ch.consumers.get(tag) === c && !queue.deleted) queue.addConsumer(c);
   });
+}
+
+/**
+ * RabbitMQ 3.10's check of basic.consume arguments (after the queue lookup, before the exclusive-use
+ * check): x-priority must be an integer, x-cancel-on-ha-failover a boolean. Returns the priority.
+ */
+function consumeArguments(args: FieldTable, queue: string, vhost: string): number {
+  const invalid = (key: string, problem: string): Error => preconditionFailed(`invalid arg '${key}' for ${rname('queue', queue, vhost)}: ${problem}`);
+  const failover = args['x-cancel-on-ha-failover'];
+  const p = args['x-priority'];
+  if (p !== undefined && !isIntegerValue(p)) throw invalid('x-priority', `"expected integer, got ${typeName(p)}"`);
+  if (failover !== undefined && typeof failover !== 'boolean') throw invalid('x-cancel-on-ha-failover', `{unacceptable_type,${typeName(failover)}}`);
+  return numericValue(p) ?? 0;
 }
 
 function consumeDirectReplyTo(ch: Channel, m: BasicConsume, tag: string): void {

@@ -13,6 +13,11 @@ export class DefaultExchange extends DirectExchange {
     super('', vhost, { durable: true, autoDelete: false, internal: false, arguments: {} });
   }
 
+  /** RabbitMQ routes the default exchange directly: no alternate exchange, even from a policy. */
+  override alternate(): undefined {
+    return undefined;
+  }
+
   override collect(routingKey: string, _msg: Message, out: Destination[]): void {
     const q = this.queues.get(routingKey);
     if (q !== undefined) out.push(q);

@@ -1,7 +1,7 @@
 // What every exchange type shares: identity, flags, its outgoing bindings, and the contract each
 // type implements: `collect` pushes the destinations whose bindings match a routing key (duplicates
 // allowed — the router de-duplicates). Types live one per file (direct, fanout, topic, headers).
-import type { FieldTable } from '../../protocol/field-value.js';
+import { type FieldTable, stringValue } from '../../protocol/field-value.js';
 import type { Message } from '../message.js';
 
 /** Anything a binding can point at: a queue or another exchange (exchange-to-exchange bindings). */
@@ -95,6 +95,34 @@ export abstract class Exchange implements Destination {
     b.destination.incoming.delete(b);
     this.removed(b);
     return b;
+  }
+
+  // --- policy (set by core/policies.ts when a policy starts or stops applying) ---------------
+
+  /** the name of the policy in force, if any (management API: policy) */
+  policyName: string | undefined;
+  /** its definition (management API: effective_policy_definition) */
+  policyDefinition: Record<string, unknown> | undefined;
+  /** alternate-exchange from that policy; an alternate-exchange argument wins over it, as in RabbitMQ */
+  policyAlternateExchange: string | undefined;
+
+  // --- alternate exchange --------------------------------------------------------------------
+
+  /** the vhost's exchanges, where the alternate exchange is looked up by name when needed (set by VHost) */
+  siblings: ReadonlyMap<string, Exchange> | null = null;
+
+  /** The alternate-exchange argument, else the policy's alternate-exchange (RabbitMQ: the argument wins). */
+  get alternateExchangeName(): string | undefined {
+    return stringValue(this.settings.arguments['alternate-exchange']) ?? this.policyAlternateExchange;
+  }
+
+  /**
+   * Where a message that matched none of this exchange's bindings goes: the alternate exchange, if
+   * one is set and exists now (a missing one is not an error; the message is simply unroutable).
+   */
+  alternate(): Exchange | undefined {
+    const name = this.alternateExchangeName;
+    return name === undefined ? undefined : this.siblings?.get(name);
   }
 
   // --- management view (counters for the management API) -----------------------------------

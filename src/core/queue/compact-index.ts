@@ -14,6 +14,8 @@ class Chunk {
   readonly len = new Uint32Array(this.buf, CHUNK * 12, CHUNK);
   readonly size = new Uint32Array(this.buf, CHUNK * 16, CHUNK);
   readonly flags = new Uint8Array(this.buf, CHUNK * 20, CHUNK);
+  /** absolute expiry times (message TTL), allocated only when an entry in the chunk has one */
+  exp: Float64Array | null = null;
   head = 0;
   tail = 0;
 }
@@ -27,6 +29,8 @@ export interface CompactEntry {
   /** body size, for x-max-length-bytes */
   size: number;
   flags: number;
+  /** absolute expiry time in ms (message TTL); 0: none */
+  exp: number;
 }
 
 /** Entry flag bits. */
@@ -44,7 +48,7 @@ export class CompactIndex {
     return this.count;
   }
 
-  push(seq: number, seg: number, off: number, len: number, size: number, flags: number): void {
+  push(seq: number, seg: number, off: number, len: number, size: number, flags: number, exp = 0): void {
     let c = this.chunks[this.chunks.length - 1];
     // entries arrive in queue order, so seq only grows; a new chunk also if it would not fit the offset
     if (c === undefined || c.tail === CHUNK || seq < c.base || seq - c.base > 0xffffffff) {
@@ -59,6 +63,7 @@ export class CompactIndex {
     c.len[i] = len;
     c.size[i] = size;
     c.flags[i] = flags;
+    if (exp !== 0) (c.exp ??= new Float64Array(CHUNK))[i] = exp;
     this.count += 1;
     this.bytes += size;
   }
@@ -74,6 +79,7 @@ export class CompactIndex {
     out.len = c.len[i] as number;
     out.size = c.size[i] as number;
     out.flags = c.flags[i] as number;
+    out.exp = c.exp === null ? 0 : (c.exp[i] as number);
     this.count -= 1;
     this.bytes -= out.size;
     if (c.head === c.tail) {
@@ -89,7 +95,7 @@ export class CompactIndex {
 
   /** Visits every entry in order (checkpoints, purge). `out` is reused between calls. */
   forEach(fn: (e: CompactEntry) => void): void {
-    const out: CompactEntry = { seq: 0, seg: 0, off: 0, len: 0, size: 0, flags: 0 };
+    const out: CompactEntry = { seq: 0, seg: 0, off: 0, len: 0, size: 0, flags: 0, exp: 0 };
     for (let k = this.first; k < this.chunks.length; k++) {
       const c = this.chunks[k] as Chunk;
       for (let i = c.head; i < c.tail; i++) {
@@ -99,6 +105,7 @@ export class CompactIndex {
         out.len = c.len[i] as number;
         out.size = c.size[i] as number;
         out.flags = c.flags[i] as number;
+        out.exp = c.exp === null ? 0 : (c.exp[i] as number);
         fn(out);
       }
     }

@@ -4,12 +4,13 @@ import { definitionCommands } from './definitions.js';
 import { listCommands } from './lists.js';
 import { nodeCommands } from './node.js';
 import { permissionCommands } from './permissions.js';
+import { policyCommandList } from './policies.js';
 import { queueCommands } from './queues.js';
 import { userCommands } from './users.js';
 import { vhostCommands } from './vhosts.js';
 
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [...userCommands, ...permissionCommands, ...vhostCommands, ...listCommands, ...queueCommands, ...nodeCommands, ...definitionCommands].map(
+  [...userCommands, ...permissionCommands, ...vhostCommands, ...listCommands, ...queueCommands, ...nodeCommands, ...definitionCommands, ...policyCommandList].map(
     (c) => [c.name, c] as const,
   ),
 );
@@ -23,6 +24,7 @@ const SECTION_NAMES: readonly (readonly [string, readonly string[]])[] = [
   ['Definitions', ['export_definitions', 'import_definitions']],
   ['Operations', ['close_connection']],
   ['Queues', ['delete_queue', 'purge_queue']],
+  ['Policies', ['clear_operator_policy', 'clear_policy', 'list_operator_policies', 'list_policies', 'set_operator_policy', 'set_policy']],
 ];
 
 export const SECTIONS: readonly { title: string; commands: readonly Command[] }[] = SECTION_NAMES.map(([title, names]) => ({

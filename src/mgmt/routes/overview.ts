@@ -17,6 +17,7 @@ const EXCHANGE_TYPES = [
   { name: 'direct', description: 'AMQP direct exchange, as per the AMQP specification', enabled: true },
   { name: 'fanout', description: 'AMQP fanout exchange, as per the AMQP specification', enabled: true },
   { name: 'headers', description: 'AMQP headers exchange, as per the AMQP specification', enabled: true },
+  { name: 'x-delayed-message', description: 'Delayed Message Exchange (built into Warren)', enabled: true },
   { name: 'topic', description: 'AMQP topic exchange, as per the AMQP specification', enabled: true },
 ];
 
