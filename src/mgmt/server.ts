@@ -26,6 +26,7 @@ import { queueRoutes } from './routes/queues.js';
 import { policyRoutesAll } from './routes/policies.js';
 import { warrenRoutes } from './routes/warren.js';
 import { RateSampler } from './stats.js';
+import { serveStatic } from './static.js';
 import { nodeName } from './views.js';
 
 export interface ManagementServer {
@@ -62,6 +63,8 @@ export async function startManagement(broker: Broker): Promise<ManagementServer>
   const handler =
     (viaSocket: boolean) =>
     (req: IncomingMessage, res: ServerResponse): void => {
+      // the web UI (static files, no authentication: the page logs in through the API)
+      if (!viaSocket && serveStatic(req, res)) return;
       void handle(ctx, req, res, viaSocket);
     };
 

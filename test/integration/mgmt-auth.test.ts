@@ -33,9 +33,12 @@ describe('listeners', () => {
     }
   });
 
-  test('the root path is left for the web UI', { skip: process.env.WARREN_TEST_MGMT_URL !== undefined }, async () => {
+  test('the root path serves the web UI; other non-API paths are 404', { skip: process.env.WARREN_TEST_MGMT_URL !== undefined }, async () => {
     const r = await b.api.as(null).get('/');
-    assert.equal(r.status, 404);
+    assert.equal(r.status, 200);
+    assert.match(r.headers['content-type'] ?? '', /^text\/html/);
+    const other = await b.api.as(null).get('/nothing-here');
+    assert.equal(other.status, 404);
   });
 });
 
