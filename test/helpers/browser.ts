@@ -5,6 +5,8 @@
 // The launch flags keep Chromium off the network (this machine and CI have none): no QUIC, no
 // background fetches, no component updates or sync. When Chromium is missing the UI tests are
 // skipped with a message saying how to install it; .ci/run installs it so CI always runs them.
+import assert from 'node:assert/strict';
+import { after, afterEach, before } from 'node:test';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -130,4 +132,23 @@ export async function screenshot(page: Page, name: string, forDocs = false): Pro
 /** The pixels of the first canvas inside the element with this test id, as a data URL. */
 export async function canvasPixels(page: Page, testId: string): Promise<string> {
   return page.getByTestId(testId).locator('canvas').first().evaluate((canvas) => (canvas as unknown as { toDataURL(): string }).toDataURL());
+}
+
+/**
+ * The usual hooks of a UI test suite (call it inside `describe`): a broker and Chromium before the
+ * tests, torn down after them, and after each test a check that the page threw nothing. The fixture
+ * returned is filled in by the before hook.
+ */
+export function useUi(brokerOptions: Record<string, unknown> = {}): UiFixture {
+  const ui = {} as UiFixture;
+  before(async () => {
+    Object.assign(ui, await startUi(brokerOptions));
+  });
+  after(async () => {
+    await ui.stop?.();
+  });
+  afterEach(() => {
+    assert.deepEqual(ui.pageErrors.splice(0), [], 'no uncaught errors in the page');
+  });
+  return ui;
 }

@@ -2,25 +2,15 @@
 // log in as that user, and delete it behind the confirmation dialog; a user without a management
 // tag cannot log in to the UI; a vhost, a permission and a policy made through the forms;
 // definitions exported as a download and imported from a file.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { login, screenshot, startUi, uiSkipReason, type UiFixture } from '../helpers/browser.js';
+import { login, screenshot, uiSkipReason, useUi } from '../helpers/browser.js';
 import { enc, type Json, until } from '../integration/mgmt-helpers.js';
 
 const skip = uiSkipReason();
 
 describe('web UI: admin', { skip, timeout: 120_000 }, () => {
-  let ui: UiFixture;
-  before(async () => {
-    ui = await startUi();
-  });
-  after(async () => {
-    await ui?.stop();
-  });
-
-  afterEach(() => {
-    assert.deepEqual(ui.pageErrors.splice(0), [], 'no uncaught errors in the page');
-  });
+  const ui = useUi();
 
   test('add a user, log in as it, delete it', async () => {
     const user = 'ui-admin-user';

@@ -1,26 +1,16 @@
 // Exchanges and channels in headless Chromium: the exchanges list links to an exchange page that
 // shows its bindings, publishes a routed message, removes a binding and deletes the exchange (both
 // behind the confirmation dialog); the channels list shows a client's channel.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { login, screenshot, startUi, uiSkipReason, type UiFixture } from '../helpers/browser.js';
+import { login, screenshot, uiSkipReason, useUi } from '../helpers/browser.js';
 import { enc, type Json, uniqueName, until } from '../integration/mgmt-helpers.js';
 
 const skip = uiSkipReason();
 
 describe('web UI: exchanges and channels', { skip, timeout: 120_000 }, () => {
-  let ui: UiFixture;
-  before(async () => {
-    ui = await startUi();
-  });
-  after(async () => {
-    await ui?.stop();
-  });
-
-  afterEach(() => {
-    assert.deepEqual(ui.pageErrors.splice(0), [], 'no uncaught errors in the page');
-  });
+  const ui = useUi();
 
   test('exchange page: bindings, publish, unbind and delete', async () => {
     const exchange = uniqueName('ui-ex');

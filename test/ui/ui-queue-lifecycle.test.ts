@@ -2,28 +2,18 @@
 // through the UI, publish from an amqplib client and watch the queue's count and chart change,
 // publish and get from the queue page, purge and delete (each behind its confirmation dialog),
 // API errors in the banner, close a connection, log out. Screenshots go to test-artifacts/ui/.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import type { Page } from 'playwright-core';
-import { canvasPixels, login, screenshot, startUi, uiSkipReason, UI_TIMEOUT_MS, type UiFixture } from '../helpers/browser.js';
+import { canvasPixels, login, screenshot, uiSkipReason, UI_TIMEOUT_MS, useUi } from '../helpers/browser.js';
 import { enc, type Json, uniqueName, until } from '../integration/mgmt-helpers.js';
 import { withTimeout } from '../helpers/amqp-helpers.js';
 
 const skip = uiSkipReason();
 
 describe('web UI: queue lifecycle', { skip, timeout: 120_000 }, () => {
-  let ui: UiFixture;
-  before(async () => {
-    ui = await startUi();
-  });
-  after(async () => {
-    await ui?.stop();
-  });
-
-  afterEach(() => {
-    assert.deepEqual(ui.pageErrors.splice(0), [], 'no uncaught errors in the page');
-  });
+  const ui = useUi();
 
   /** The queue's total as the queue page shows it. */
   async function shownCount(page: Page): Promise<number> {

@@ -1,24 +1,14 @@
 // The topology page in headless Chromium: an SVG graph of exchanges → queues → consumers for a
 // vhost, with the objects a client declared, binds and consumes from.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
-import { login, screenshot, startUi, uiSkipReason, type UiFixture } from '../helpers/browser.js';
+import { login, screenshot, uiSkipReason, useUi } from '../helpers/browser.js';
 
 const skip = uiSkipReason();
 
 describe('web UI: topology', { skip, timeout: 120_000 }, () => {
-  let ui: UiFixture;
-  before(async () => {
-    ui = await startUi();
-  });
-  after(async () => {
-    await ui?.stop();
-  });
-
-  afterEach(() => {
-    assert.deepEqual(ui.pageErrors.splice(0), [], 'no uncaught errors in the page');
-  });
+  const ui = useUi();
 
   test('renders an SVG with the exchange, the queue and its consumer', async () => {
     // short names: the graph shortens long labels (each node keeps its full name in a <title>)
