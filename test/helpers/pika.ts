@@ -1,9 +1,12 @@
 // Running the pika scripts in test/integration/pika/ with Debian's python3-pika (1.2), shared by the
 // tutorial tests and the durable-restart tests: an availability check, a bounded non-blocking run
 // (an in-process Warren must keep serving meanwhile), and a readable report for assertion messages.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBroker, type TestBroker } from './broker.js';
 
 /** Debian's interpreter: the `python3` on PATH may be another one without pika. */
 export const PYTHON = '/usr/bin/python3';
@@ -59,4 +62,37 @@ export function runPikaScript(script: string, env: Record<string, string>): Prom
 export function describeResult(script: string, r: ScriptResult): string {
   const status = r.timedOut ? `killed after ${SCRIPT_TIMEOUT_MS} ms` : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
   return [`${script}: ${status}`, '--- stdout ---', r.stdout.trimEnd(), '--- stderr ---', r.stderr.trimEnd()].join('\n');
+}
+
+/**
+ * One test per pika script, all against one broker started for the suite (in-process Warren, or the
+ * broker named by WARREN_TEST_AMQP_URL). A script passes when it exits 0 and prints "OK: ...".
+ * Without python3-pika the tests are skipped locally and fail under CI (which installs it).
+ */
+export function describePikaScripts(title: string, scripts: ReadonlyArray<readonly [string, string]>, concurrency = 1): void {
+  describe(title, { concurrency }, () => {
+    const problem = pikaProblem();
+    let broker: TestBroker | undefined;
+    before(async () => {
+      if (!problem) broker = await startBroker();
+    });
+    after(async () => {
+      await broker?.stop();
+    });
+    for (const [script, what] of scripts) {
+      test(`${script} - ${what}`, { timeout: SCRIPT_TIMEOUT_MS + 10_000 }, async (t) => {
+        if (problem) {
+          if (process.env.CI) assert.fail(`python3-pika is required under CI: ${problem}`);
+          t.skip('python3-pika not installed: apt-get install python3-pika');
+          return;
+        }
+        assert.ok(broker, 'broker not started');
+        const result = await runPikaScript(script, { AMQP_URL: broker.url });
+        const report = describeResult(script, result);
+        assert.equal(result.code, 0, report);
+        assert.match(result.stdout, /^OK: /m, report);
+        t.diagnostic(result.stdout.trim());
+      });
+    }
+  });
 }

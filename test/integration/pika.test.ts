@@ -7,11 +7,7 @@
 //
 // Needs Debian's python3-pika (1.2) for /usr/bin/python3. Without it the tests are skipped
 // locally, but fail under CI (which installs it).
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { describeResult, pikaProblem, runPikaScript, SCRIPT_TIMEOUT_MS } from '../helpers/pika.js';
+import { describePikaScripts } from '../helpers/pika.js';
 
 /** Scripts use unique names, so they can share the broker; running a few at once bounds the
  * file's duration even when a broken broker makes every script wait for its timeouts. */
@@ -33,31 +29,4 @@ const SCRIPTS: ReadonlyArray<readonly [string, string]> = [
   ['properties.py', 'properties: all 14 basic properties, every header type and large/empty bodies round-trip'],
 ];
 
-describe('pika tutorial patterns (python3-pika 1.2)', { concurrency: CONCURRENCY }, () => {
-  const problem = pikaProblem();
-  let broker: TestBroker | undefined;
-
-  before(async () => {
-    if (!problem) broker = await startBroker();
-  });
-
-  after(async () => {
-    await broker?.stop();
-  });
-
-  for (const [script, title] of SCRIPTS) {
-    test(`${script} - ${title}`, { timeout: SCRIPT_TIMEOUT_MS + 10_000 }, async (t) => {
-      if (problem) {
-        if (process.env.CI) assert.fail(`python3-pika is required under CI: ${problem}`);
-        t.skip('python3-pika not installed: apt-get install python3-pika');
-        return;
-      }
-      assert.ok(broker, 'broker not started');
-      const result = await runPikaScript(script, { AMQP_URL: broker.url });
-      const report = describeResult(script, result);
-      assert.equal(result.code, 0, report);
-      assert.match(result.stdout, /^OK: /m, report);
-      t.diagnostic(result.stdout.trim());
-    });
-  }
-});
+describePikaScripts('pika tutorial patterns (python3-pika 1.2)', SCRIPTS, CONCURRENCY);
